@@ -1,0 +1,1 @@
+"""The built-in node catalog, one module per planning domain."""

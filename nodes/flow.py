@@ -1,0 +1,66 @@
+"""Flow nodes: wait for the user, save the patient, record metrics for the report."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from nodes.common import DvhQuery
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.model.planning import Strict
+
+PLAN = Port("plan", PortType.PLAN)
+
+
+class WaitParams(Strict):
+    message: str = Field("Check the plan, then continue.", min_length=1, max_length=500,
+                         description="What the user is asked to do")
+
+
+class WaitUser(NodeType):
+    """Pause for the user: RayStation unlocks its window until they press Continue (they may also stop)."""
+
+    spec = NodeSpec("flow.wait_user", "Wait for user", Category.FLOW, WaitParams, inputs=(PLAN,), outputs=(PLAN,),
+                    gated=True)
+
+    @classmethod
+    def run(cls, ctx, params: WaitParams, inputs):
+        ctx.backend.wait_for_user(params.message)
+        return {"plan": inputs["plan"]}
+
+
+class SaveParams(Strict):
+    pass
+
+
+class SavePatient(NodeType):
+    """Save the patient (RayStation's Save), so the work so far is kept."""
+
+    spec = NodeSpec("flow.save", "Save patient", Category.FLOW, SaveParams, inputs=(PLAN,), outputs=(PLAN,),
+                    gated=True)
+
+    @classmethod
+    def run(cls, ctx, params, inputs):
+        ctx.backend.save()
+        return {"plan": inputs["plan"]}
+
+
+class RecordedMetric(DvhQuery):
+    roi: str = Field(min_length=1, max_length=64, description="ROI (flow name)")
+    label: str = Field("", max_length=64, description="Name in the report; empty: ROI and metric")
+
+
+class RecordParams(Strict):
+    metrics: list[RecordedMetric] = Field(min_length=1, description="Metrics recorded each time this runs")
+
+
+class Record(NodeType):
+    """Record named DVH metrics (each round, inside a loop) for the run's table and report."""
+
+    spec = NodeSpec("flow.record", "Record metrics", Category.FLOW, RecordParams, inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: RecordParams, inputs):
+        for item in params.metrics:
+            value = item.measure(ctx.backend, ctx.case_roi(item.roi))
+            ctx.metric(item.label or f"{item.roi} {item.short_name()}", value, item.unit())
+        return {"plan": inputs["plan"]}

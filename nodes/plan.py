@@ -1,0 +1,202 @@
+"""Plan nodes: the plan and beam set, prescription, isocenter, beams, clinical goals, robustness."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.model.planning import (
+    Arc,
+    ClinicalGoal,
+    PlanSetup,
+    PrescriptionType,
+    ProtonBeam,
+    Robustness,
+    Strict,
+)
+from planflow_qt.model.planning import Prescription as PrescriptionValue
+
+PLAN = Port("plan", PortType.PLAN)
+
+
+class PlanCreate(NodeType):
+    """A new plan with one beam set: name, treatment machine, technique, fractions, position, dose grid.
+
+    This is where the plan's side effects begin: every node that changes the plan follows it along the
+    plan wires. A flow has exactly one plan source (this node or "Current plan").
+    """
+
+    spec = NodeSpec("plan.create", "New plan", Category.PLAN, PlanSetup, outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: PlanSetup, inputs):
+        return {"plan": ctx.backend.create_plan(params)}
+
+
+class CurrentParams(Strict):
+    pass
+
+
+class PlanCurrent(NodeType):
+    """The plan and beam set that are open in RayStation, used as they are."""
+
+    spec = NodeSpec("plan.current", "Current plan", Category.PLAN, CurrentParams, outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params, inputs):
+        return {"plan": ctx.backend.use_current_plan()}
+
+
+class PrescriptionParams(Strict):
+    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)")
+    kind: PrescriptionType = Field(PrescriptionType.DOSE_AT_VOLUME, description="How the dose is prescribed")
+    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume that receives the dose (%)")
+
+
+class Prescription(NodeType):
+    """The primary prescription: the total dose the wired ROI must receive.
+
+    DoseAtVolume (default: 95 % of the ROI receives the dose), median or average dose. Normalization
+    scales the plan to it.
+    """
+
+    spec = NodeSpec("plan.prescription", "Prescription", Category.PLAN, PrescriptionParams,
+                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: PrescriptionParams, inputs):
+        ctx.backend.set_prescription(PrescriptionValue(roi=ctx.case_roi(inputs["roi"]), dose_cgy=params.dose_cgy,
+                                                       kind=params.kind, volume_percent=params.volume_percent))
+        return {"plan": inputs["plan"]}
+
+
+class IsocenterParams(Strict):
+    method: str = Field("roi_center", pattern="^(roi_center|poi|coordinates)$",
+                        description="At the wired ROI's center, at a POI, or at coordinates")
+    poi: str = Field("", max_length=64, description="POI name (method 'poi')")
+    x_cm: float = Field(0.0, ge=-100, le=100, description="x coordinate (cm)")
+    y_cm: float = Field(0.0, ge=-100, le=100, description="y coordinate (cm)")
+    z_cm: float = Field(0.0, ge=-100, le=100, description="z coordinate (cm)")
+
+    @model_validator(mode="after")
+    def _poi_named(self) -> IsocenterParams:
+        if self.method == "poi" and not self.poi:
+            raise ValueError("method 'poi' needs a POI name")
+        return self
+
+
+class Isocenter(NodeType):
+    """The isocenter of the beam set: at the center of the wired ROI, at a POI, or at coordinates (cm)."""
+
+    spec = NodeSpec("plan.isocenter", "Isocenter", Category.PLAN, IsocenterParams,
+                    inputs=(PLAN, Port("roi", PortType.ROI, optional=True)), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: IsocenterParams, inputs):
+        backend = ctx.backend
+        if params.method == "roi_center":
+            if "roi" not in inputs:
+                raise ValueError("isocenter at an ROI center needs an ROI wired to 'roi'")
+            position = backend.set_isocenter(roi=ctx.case_roi(inputs["roi"]))
+        elif params.method == "poi":
+            position = backend.set_isocenter(poi=params.poi)
+        else:
+            position = backend.set_isocenter(position_cm=(params.x_cm, params.y_cm, params.z_cm))
+        ctx.log("isocenter at ({:.2f}, {:.2f}, {:.2f}) cm".format(*position))
+        return {"plan": inputs["plan"]}
+
+
+class ArcsParams(Strict):
+    arcs: list[Arc] = Field(min_length=1, description="The arcs: name, energy, gantry start / stop, direction, "
+                                                      "collimator, couch")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ArcsParams:
+        names = [a.name for a in self.arcs]
+        if len(set(names)) != len(names):
+            raise ValueError("arc names must be unique")
+        return self
+
+
+class VmatArcs(NodeType):
+    """VMAT arcs added to the beam set at the isocenter, one row per arc.
+
+    Gantry angles are IEC (gantry 90 enters from the patient's left); direction is clockwise or
+    counter-clockwise as seen from the foot of the couch.
+    """
+
+    spec = NodeSpec("plan.vmat_arcs", "VMAT arcs", Category.PLAN, ArcsParams, inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: ArcsParams, inputs):
+        ctx.backend.add_vmat_arcs(params.arcs)
+        return {"plan": inputs["plan"]}
+
+
+class ProtonBeamsParams(Strict):
+    beams: list[ProtonBeam] = Field(min_length=1, description="The pencil-beam scanning beams")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ProtonBeamsParams:
+        names = [b.name for b in self.beams]
+        if len(set(names)) != len(names):
+            raise ValueError("beam names must be unique")
+        return self
+
+
+class ImptBeams(NodeType):
+    """Pencil-beam scanning proton beams: gantry, couch, snout, range shifter, spot and layer spacing, margins."""
+
+    spec = NodeSpec("plan.impt_beams", "IMPT beams", Category.PLAN, ProtonBeamsParams,
+                    inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: ProtonBeamsParams, inputs):
+        ctx.backend.add_proton_beams(params.beams)
+        return {"plan": inputs["plan"]}
+
+
+class GoalsParams(Strict):
+    template: str = Field("", max_length=128, description="Clinical goal template of the clinic database")
+    roi_map: dict[str, str] = Field(default_factory=dict,
+                                    description="Template ROI -> flow ROI name, for the template's goals")
+    goals: list[ClinicalGoal] = Field(default_factory=list, description="Goals listed in the flow")
+
+    @model_validator(mode="after")
+    def _something(self) -> GoalsParams:
+        if not self.template and not self.goals:
+            raise ValueError("give a template or at least one goal")
+        return self
+
+
+class ClinicalGoals(NodeType):
+    """Clinical goals of the plan, from a template of the clinic database and/or listed here.
+
+    Goals are how a physicist judges the plan: each is evaluated after every round and shown pass / fail
+    in the report; "Goals met" conditions can steer the flow with them.
+    """
+
+    spec = NodeSpec("plan.clinical_goals", "Clinical goals", Category.PLAN, GoalsParams,
+                    inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: GoalsParams, inputs):
+        goals = [g.model_copy(update={"roi": ctx.case_roi(g.roi)}) for g in params.goals]
+        roi_map = {template: ctx.case_roi(flow) for template, flow in params.roi_map.items()}
+        ctx.backend.add_clinical_goals(goals, params.template or None, roi_map)
+        return {"plan": inputs["plan"]}
+
+
+class PlanRobustness(NodeType):
+    """Setup (cm, six directions) and density (%) uncertainties for functions optimized robustly.
+
+    Composite worst case optimizes the worst scenario as a whole (minimax); voxelwise worst case takes
+    the worst dose per voxel.
+    """
+
+    spec = NodeSpec("plan.robustness", "Robustness", Category.PLAN, Robustness, inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: Robustness, inputs):
+        ctx.backend.set_robustness(params)
+        return {"plan": inputs["plan"]}

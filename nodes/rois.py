@@ -1,0 +1,181 @@
+"""ROI nodes: find ROIs of the case, and build helper ROIs by algebra, margins, rings or isodoses."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.model.planning import BooleanOperation, Margin, RoiOperand, Strict
+
+ROI_TYPES = ("Organ", "Ptv", "Ctv", "Gtv", "External", "Control", "Avoidance", "Support", "Undefined")
+ROI_TYPE_PATTERN = "^(" + "|".join(ROI_TYPES) + ")$"
+PLAN = Port("plan", PortType.PLAN)
+ROI_OUT = Port("roi", PortType.ROI)
+
+
+class MatchParams(Strict):
+    name: str = Field(min_length=1, max_length=64, description="The ROI's name in this flow")
+    aliases: list[str] = Field(default_factory=list, description="Other names the ROI may have in a case")
+    required: bool = Field(True, description="Refuse to start when the case has no such ROI")
+
+
+class RoiMatch(NodeType):
+    """An ROI of the patient's case, found by its name or one of its aliases.
+
+    The match is exact first, then ignores case, spaces, dashes and underscores. A required ROI that cannot
+    be matched stops the run before anything changes; an optional one that is missing makes the nodes
+    that need it skip.
+    """
+
+    spec = NodeSpec("roi.match", "ROI", Category.ROI, MatchParams, outputs=(ROI_OUT,))
+
+    @classmethod
+    def roi_label(cls, params: MatchParams) -> str:
+        return params.name
+
+    @classmethod
+    def run(cls, ctx, params: MatchParams, inputs):
+        found = match_roi_name(params.name, params.aliases, ctx.backend.roi_names())
+        if found is None:
+            if params.required:
+                raise LookupError(f"required ROI {params.name!r} not found in the case "
+                                  f"(aliases tried: {', '.join(params.aliases) or 'none'})")
+            ctx.warn(f"optional ROI {params.name!r} not in the case: nodes using it are skipped")
+            return {}
+        if found != params.name:
+            ctx.log(f"ROI {params.name!r} matched to {found!r}")
+        ctx.register_roi(params.name, found)
+        return {"roi": params.name}
+
+
+def _squash(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch not in " -_")
+
+
+def match_roi_name(name: str, aliases: list[str], case_names: list[str]) -> str | None:
+    """The case ROI that `name` or an alias names: exact first, then ignoring case and separators."""
+    candidates = [name, *aliases]
+    for wanted in candidates:
+        if wanted in case_names:
+            return wanted
+    squashed = {_squash(c): c for c in case_names}
+    for wanted in candidates:
+        if _squash(wanted) in squashed:
+            return squashed[_squash(wanted)]
+    return None
+
+
+class NewRoiParams(Strict):
+    name: str = Field(min_length=1, max_length=64, description="Name of the ROI created in the case")
+    roi_type: str = Field("Control", pattern=ROI_TYPE_PATTERN, description="RayStation ROI type")
+    color: str = Field("Yellow", max_length=32, description="Colour name or 'R, G, B'")
+
+
+class _CreatesRoi(NodeType):
+    @classmethod
+    def created_roi(cls, params: NewRoiParams) -> str:
+        return params.name
+
+
+class AlgebraParams(NewRoiParams):
+    a: RoiOperand = Field(description="Operand A: ROIs and their margin")
+    b: RoiOperand | None = Field(None, description="Operand B (optional): ROIs and their margin")
+    operation: BooleanOperation = Field(BooleanOperation.SUBTRACTION, description="A op B")
+    result_margin: Margin = Field(default_factory=Margin, description="Margin on the result")
+
+
+class RoiAlgebra(_CreatesRoi):
+    """A new ROI from a boolean of two ROIs, with margins on A, B and the result.
+
+    Operand A (and B) unite or intersect one or more ROIs, then expand or contract them; the result is
+    A union, intersection or subtraction B, then its own margin. The wired `a` (and `b`) ROI is added to
+    the operand's list. Example: nt = Body minus (PTV + 2 cm).
+    """
+
+    spec = NodeSpec("roi.algebra", "ROI algebra", Category.ROI, AlgebraParams,
+                    inputs=(Port("a", PortType.ROI, optional=True), Port("b", PortType.ROI, optional=True)),
+                    outputs=(ROI_OUT,), gated=True)
+
+    @classmethod
+    def run(cls, ctx, params: AlgebraParams, inputs):
+        a = _operand(ctx, params.a, inputs.get("a"))
+        b = _operand(ctx, params.b, inputs.get("b")) if params.b or inputs.get("b") else None
+        operation = params.operation if b is not None else BooleanOperation.NONE
+        ctx.backend.create_roi_algebra(params.name, a, b, operation, params.result_margin,
+                                       params.roi_type, params.color)
+        ctx.register_roi(params.name, params.name)
+        return {"roi": params.name}
+
+
+def _operand(ctx, operand: RoiOperand | None, wired: str | None) -> RoiOperand:
+    names = list(operand.rois) if operand else []
+    if wired and wired not in names:
+        names.insert(0, wired)
+    base = operand or RoiOperand(rois=names)
+    return base.model_copy(update={"rois": [ctx.case_roi(n) for n in names]})
+
+
+class MarginParams(NewRoiParams):
+    margin: Margin = Field(description="Margin in six directions (cm)")
+
+
+class RoiMarginNode(_CreatesRoi):
+    """A new ROI that is the wired ROI expanded or contracted, possibly differently in each direction.
+
+    Example: sp0.3 = spinal cord + 0.3 cm as a planning organ-at-risk volume.
+    """
+
+    spec = NodeSpec("roi.margin", "ROI margin", Category.ROI, MarginParams,
+                    inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True)
+
+    @classmethod
+    def run(cls, ctx, params: MarginParams, inputs):
+        ctx.backend.create_roi_margin(params.name, ctx.case_roi(inputs["roi"]), params.margin,
+                                      params.roi_type, params.color)
+        ctx.register_roi(params.name, params.name)
+        return {"roi": params.name}
+
+
+class RingParams(NewRoiParams):
+    outward_cm: float = Field(1.0, ge=0, lt=5, description="Distance outside the ROI surface (cm)")
+    inward_cm: float = Field(0.0, ge=0, lt=5, description="Distance inside the ROI surface (cm)")
+
+
+class RoiRing(_CreatesRoi):
+    """A ring (wall) around the wired ROI: from `inward_cm` inside its surface to `outward_cm` outside.
+
+    Rings around the target steer the dose gradient; RayStation builds them as a wall geometry.
+    """
+
+    spec = NodeSpec("roi.ring", "Ring", Category.ROI, RingParams,
+                    inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True)
+
+    @classmethod
+    def run(cls, ctx, params: RingParams, inputs):
+        if params.outward_cm == 0 and params.inward_cm == 0:
+            raise ValueError("a ring needs an outward or inward distance above 0 cm")
+        ctx.backend.create_roi_wall(params.name, ctx.case_roi(inputs["roi"]), params.outward_cm,
+                                    params.inward_cm, params.roi_type, params.color)
+        ctx.register_roi(params.name, params.name)
+        return {"roi": params.name}
+
+
+class FromDoseParams(NewRoiParams):
+    threshold_cgy: float = Field(gt=0, le=20000, description="Isodose level (cGy, total course)")
+
+
+class RoiFromDose(_CreatesRoi):
+    """A new ROI covering every voxel whose current total dose is at least the isodose level.
+
+    Used for conditional helper ROIs, e.g. a hot-spot ROI to push down in the next round. Re-running
+    it in a loop replaces the geometry.
+    """
+
+    spec = NodeSpec("roi.from_dose", "ROI from isodose", Category.ROI, FromDoseParams,
+                    inputs=(PLAN,), outputs=(PLAN, ROI_OUT), gated=True)
+
+    @classmethod
+    def run(cls, ctx, params: FromDoseParams, inputs):
+        ctx.backend.create_roi_from_dose(params.name, params.threshold_cgy, params.roi_type, params.color)
+        ctx.register_roi(params.name, params.name)
+        return {"plan": inputs["plan"], "roi": params.name}

@@ -1,0 +1,154 @@
+"""How a node type declares itself: one typed, self-validating spec and a stateless `run`.
+
+A node type is a class with a `spec` (id, title, category, ports, params model, flags) and a classmethod
+`run(ctx, params, inputs) -> outputs`. Node types hold no state; everything a run needs comes through the
+`RunContext` (the backend, the round, ROI matching, logging).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from planflow_qt.backends.base import Backend
+
+
+class PortType(str, Enum):
+    """What travels on a wire. A connection is legal only between equal types."""
+
+    PLAN = "plan"
+    ROI = "roi"
+    FUNCTION = "function"
+    BOOL = "bool"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Port:
+    """A named, typed input or output of a node."""
+
+    name: str
+    type: PortType
+    optional: bool = False
+    multi: bool = False
+    doc: str = ""
+
+
+WHEN = Port("when", PortType.BOOL, optional=True, doc="Run only when true (skipped when false)")
+
+
+class Category(str, Enum):
+    """Palette groups, in the order a flow is usually built."""
+
+    ROI = "ROIs"
+    PLAN = "Plan"
+    OPTIMIZATION = "Optimization"
+    DOSE = "Dose"
+    LOOP = "Loop"
+    CONDITION = "Conditions"
+    LOGIC = "Logic"
+    FLOW = "Flow"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Everything static about a node type.
+
+    `gated` adds the optional `when` input. `self_gated` marks actions that decide at run time whether
+    they acted (an adjustment that matched no function), which counts for a loop's stop-when-idle rule.
+    `legacy_ids` are former type ids that still load.
+    """
+
+    type_id: str
+    title: str
+    category: Category
+    params: type[BaseModel]
+    inputs: tuple[Port, ...] = ()
+    outputs: tuple[Port, ...] = ()
+    gated: bool = False
+    self_gated: bool = False
+    legacy_ids: tuple[str, ...] = ()
+    doc: str = field(default="", compare=False)
+
+    def all_inputs(self) -> tuple[Port, ...]:
+        """Inputs including the `when` gate of gated nodes."""
+        return (*self.inputs, WHEN) if self.gated else self.inputs
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.all_inputs() if p.name == name), None)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+
+class RunContext(Protocol):
+    """What a node sees while it runs."""
+
+    backend: Backend
+    round: int | None
+    node_id: str
+    node_title: str
+    tags: list[str]
+    """Names this node gives: its function tag(s) or its condition name, resolved before the run."""
+
+    def case_roi(self, flow_name: str) -> str:
+        """The case's name for a flow ROI name (after ROI matching)."""
+
+    def register_roi(self, flow_name: str, case_name: str) -> None:
+        """Record that the flow's ROI `flow_name` is `case_name` in the case."""
+
+    def log(self, message: str) -> None:
+        """An informational line in the run log."""
+
+    def warn(self, message: str) -> None:
+        """A warning in the run log and on the node."""
+
+    def metric(self, name: str, value: float, unit: str = "") -> None:
+        """A named metric recorded for this round."""
+
+    def idle(self) -> None:
+        """This node ran but changed nothing (counts as not fired for stop-when-idle)."""
+
+
+class NodeType:
+    """Base of node types. Subclasses set `spec` and implement `run`; the class docstring is the doc."""
+
+    spec: ClassVar[NodeSpec]
+
+    @classmethod
+    def run(cls, ctx: RunContext, params: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Do the node's work and return its outputs by port name."""
+        raise NotImplementedError(f"{cls.spec.type_id} has no run")
+
+    @classmethod
+    def created_roi(cls, params: Any) -> str | None:
+        """The ROI name this node creates in the case, if any."""
+        return None
+
+    @classmethod
+    def roi_label(cls, params: Any) -> str | None:
+        """The flow name of the ROI this node outputs, if it outputs one."""
+        return cls.created_roi(params)
+
+    @classmethod
+    def naming(cls, params: Any, roi_label: str | None) -> list[tuple[str, str]]:
+        """Names the node gives (function tags, condition names) as (given name, stem for an empty one).
+
+        An empty name becomes `{stem}_{n}`, numbered across the flow in document order.
+        """
+        return []
+
+    @classmethod
+    def updates_names(cls, params: Any) -> bool:
+        """True when the node's names refer to functions defined by other nodes (an update, not a definition)."""
+        return False
+
+    @classmethod
+    def doc(cls) -> str:
+        """The planner-facing description of the node type."""
+        return inspect.cleandoc(cls.__doc__ or "")

@@ -1,0 +1,148 @@
+"""Reading and writing flow files: size and depth limits, migrations, atomic saves with a `.bak`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planflow_qt.model.document import Flow, now_iso
+from planflow_qt.model.errors import FlowFileError
+from planflow_qt.model.migrations import migrate
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a flow may hold")
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
+    """Strict JSON: no duplicate keys, no NaN or infinity, bounded nesting."""
+    if len(text) > MAX_FILE_BYTES:
+        raise FlowFileError(source, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except RecursionError:
+        raise FlowFileError(source, f"nested deeper than {MAX_DEPTH} levels: not a flow file") from None
+    except json.JSONDecodeError as exc:
+        raise FlowFileError(source, f"line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise FlowFileError(source, f"not a valid flow file: {exc}") from None
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise FlowFileError(source, f"nested deeper than {MAX_DEPTH} levels: not a flow file")
+    if isinstance(data, float) and not math.isfinite(data):
+        raise FlowFileError(source, "not a flow file")
+    return data
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file with the limits of `parse_json_text`."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FlowFileError(path, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
+        text = path.read_text(encoding="utf-8")
+    except FlowFileError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise FlowFileError(path, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
+    except OSError as exc:
+        raise FlowFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    return parse_json_text(text, path)
+
+
+def _location(loc: tuple[Any, ...], data: Any) -> str:
+    """`nodes[3].params` -> `node n-ptv: params` when the node id is known."""
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        nodes = data.get("nodes") if isinstance(data, dict) else None
+        ident = None
+        if isinstance(nodes, list) and loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict):
+            ident = nodes[loc[1]].get("id")
+        rest = ".".join(str(p) for p in loc[2:]) or "(node)"
+        return f"node {ident if isinstance(ident, str) else '#' + str(loc[1])}: {rest}"
+    return ".".join(str(p) for p in loc) or "(document)"
+
+
+def flow_from_data(data: Any, source: str | Path = "<data>") -> Flow:
+    """Build a Flow from parsed JSON, migrating older schemas; clear errors for anything else."""
+    if not isinstance(data, dict):
+        raise FlowFileError(source, "a flow file holds one JSON object with 'schema', 'nodes' and 'edges'")
+    data = migrate(data, source)
+    try:
+        return Flow.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors()[:20]]
+        raise FlowFileError(source, "invalid flow document:\n  " + "\n  ".join(problems)) from None
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Load a flow file (older schema versions are migrated)."""
+    return flow_from_data(read_json(path), path)
+
+
+def dumps_flow(flow: Flow) -> str:
+    """The flow as the text written to disk."""
+    return json.dumps(flow.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> None:
+    """Write `text` to `path` atomically: a temporary file in the same folder, flushed, then renamed.
+
+    The previous file, if any, is kept as `<name>.bak`. A crash at any point leaves either the old
+    file or the new one, never a truncated mix.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if keep_backup and path.exists():
+            backup = path.with_name(path.name + ".bak")
+            backup.write_bytes(path.read_bytes())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_flow(flow: Flow, path: str | Path, touch: bool = True) -> None:
+    """Save atomically, keeping the previous version as `.bak`; updates `meta.modified` unless told not to."""
+    if touch:
+        flow.meta.modified = now_iso()
+    write_text_atomic(path, dumps_flow(flow))

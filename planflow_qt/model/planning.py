@@ -1,0 +1,291 @@
+"""The planning vocabulary shared by node parameters and the Backend protocol.
+
+Units are RayStation's: dose in cGy over the whole course, lengths in cm, relative volumes in percent
+(0-100), absolute volumes in cc, angles in IEC degrees.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    """Base of every parameter model: unknown fields are refused and assignments are checked."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FunctionType(str, Enum):
+    """RayStation's optimization function types."""
+
+    MIN_DOSE = "MinDose"
+    MAX_DOSE = "MaxDose"
+    MIN_DVH = "MinDvh"
+    MAX_DVH = "MaxDvh"
+    UNIFORM_DOSE = "UniformDose"
+    MIN_EUD = "MinEud"
+    MAX_EUD = "MaxEud"
+    TARGET_EUD = "TargetEud"
+    DOSE_FALL_OFF = "DoseFallOff"
+    UNIFORMITY_CONSTRAINT = "UniformityConstraint"
+
+
+DVH_TYPES = {FunctionType.MIN_DVH, FunctionType.MAX_DVH}
+EUD_TYPES = {FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD}
+DOSE_FALL_OFF_TYPES = {FunctionType.DOSE_FALL_OFF}
+
+
+class MarginType(str, Enum):
+    EXPAND = "Expand"
+    CONTRACT = "Contract"
+
+
+class Margin(Strict):
+    """A margin in six directions (cm), expanding or contracting."""
+
+    type: MarginType = MarginType.EXPAND
+    superior_cm: float = Field(0.0, ge=0, lt=15, description="Superior margin (cm)")
+    inferior_cm: float = Field(0.0, ge=0, lt=15, description="Inferior margin (cm)")
+    anterior_cm: float = Field(0.0, ge=0, lt=15, description="Anterior margin (cm)")
+    posterior_cm: float = Field(0.0, ge=0, lt=15, description="Posterior margin (cm)")
+    right_cm: float = Field(0.0, ge=0, lt=15, description="Right (patient) margin (cm)")
+    left_cm: float = Field(0.0, ge=0, lt=15, description="Left (patient) margin (cm)")
+
+    @classmethod
+    def uniform(cls, cm: float, type: MarginType = MarginType.EXPAND) -> Margin:
+        """The same margin in all six directions."""
+        return cls(type=type, superior_cm=cm, inferior_cm=cm, anterior_cm=cm, posterior_cm=cm,
+                   right_cm=cm, left_cm=cm)
+
+    def is_zero(self) -> bool:
+        return not any((self.superior_cm, self.inferior_cm, self.anterior_cm, self.posterior_cm,
+                        self.right_cm, self.left_cm))
+
+
+class RoiOperand(Strict):
+    """One side of an ROI boolean: the union or intersection of ROIs, then a margin."""
+
+    rois: list[str] = Field(min_length=1, description="ROI names (flow names) combined")
+    combine: str = Field("Union", pattern="^(Union|Intersection)$", description="How the ROIs are combined")
+    margin: Margin = Field(default_factory=Margin)
+
+
+class BooleanOperation(str, Enum):
+    NONE = "None"
+    UNION = "Union"
+    INTERSECTION = "Intersection"
+    SUBTRACTION = "Subtraction"
+
+
+class PrescriptionType(str, Enum):
+    DOSE_AT_VOLUME = "DoseAtVolume"
+    MEDIAN_DOSE = "MedianDose"
+    AVERAGE_DOSE = "AverageDose"
+
+
+class Prescription(Strict):
+    """Prescribed total dose to an ROI."""
+
+    roi: str
+    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)")
+    kind: PrescriptionType = PrescriptionType.DOSE_AT_VOLUME
+    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume receiving the dose, DoseAtVolume (%)")
+
+
+class Technique(str, Enum):
+    VMAT = "VMAT"
+    IMPT = "IMPT"
+
+
+class PlanSetup(Strict):
+    """A new plan and its beam set."""
+
+    name: str = Field("PlanFlow", min_length=1, max_length=64)
+    beam_set: str = Field("BS1", min_length=1, max_length=16, description="Beam set name (16 characters at most)")
+    machine: str = Field("Halcyon", min_length=1)
+    technique: Technique = Technique.VMAT
+    fractions: int = Field(30, ge=1, le=100, description="Number of fractions")
+    patient_position: str = "HeadFirstSupine"
+    dose_grid_cm: float = Field(0.3, ge=0.1, le=1.0, description="Dose grid voxel size (cm)")
+
+
+class Direction(str, Enum):
+    CW = "Clockwise"
+    CCW = "CounterClockwise"
+
+
+class Arc(Strict):
+    """One VMAT arc."""
+
+    name: str = Field(min_length=1, max_length=16)
+    energy: str = Field("6", description="Beam quality, e.g. '6' or '6 FFF'")
+    gantry_start_deg: float = Field(ge=0, lt=360, description="Start gantry angle (IEC degrees)")
+    gantry_stop_deg: float = Field(ge=0, lt=360, description="Stop gantry angle (IEC degrees)")
+    direction: Direction = Direction.CW
+    collimator_deg: float = Field(0.0, ge=0, lt=360, description="Collimator angle (degrees)")
+    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)")
+
+
+class ProtonBeam(Strict):
+    """One pencil-beam scanning proton beam."""
+
+    name: str = Field(min_length=1, max_length=16)
+    gantry_deg: float = Field(ge=0, lt=360, description="Gantry angle (IEC degrees)")
+    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)")
+    snout: str = Field("", description="Snout id, empty for none")
+    range_shifter: str = Field("", description="Range shifter id, empty for none")
+    spot_spacing_scale: float = Field(1.0, gt=0, le=3, description="Spot spacing (x the spot sigma)")
+    layer_spacing_scale: float = Field(1.0, gt=0, le=3, description="Energy layer spacing (x the Bragg width)")
+    proximal_layers: int = Field(1, ge=0, le=10, description="Extra energy layers before the target")
+    distal_layers: int = Field(1, ge=0, le=10, description="Extra energy layers beyond the target")
+    lateral_margin_cm: float = Field(0.5, ge=0, le=3, description="Lateral spot margin around the target (cm)")
+
+
+class GoalCriterion(str, Enum):
+    AT_LEAST = "AtLeast"
+    AT_MOST = "AtMost"
+
+
+class GoalType(str, Enum):
+    DOSE_AT_VOLUME = "DoseAtVolume"
+    DOSE_AT_ABSOLUTE_VOLUME = "DoseAtAbsoluteVolume"
+    VOLUME_AT_DOSE = "VolumeAtDose"
+    ABSOLUTE_VOLUME_AT_DOSE = "AbsoluteVolumeAtDose"
+    AVERAGE_DOSE = "AverageDose"
+
+
+class ClinicalGoal(Strict):
+    """A clinical goal in the planner's units: doses in cGy, relative volumes in %, absolute in cc.
+
+    `level` is what is compared (cGy for dose goals, % or cc for volume goals); `parameter` is the
+    volume (% or cc) of a dose goal, or the dose (cGy) of a volume goal, unused for average dose.
+    """
+
+    roi: str
+    criterion: GoalCriterion
+    type: GoalType
+    level: float = Field(ge=0, description="Acceptance level: cGy for dose goals, % or cc for volume goals")
+    parameter: float = Field(0.0, ge=0, description="Volume (% or cc) of a dose goal, dose (cGy) of a volume goal")
+    priority: int = Field(1, ge=1, le=99)
+
+
+class GoalResult(BaseModel):
+    """A clinical goal evaluated on the current dose."""
+
+    goal: ClinicalGoal
+    value: float
+    met: bool
+
+
+class RobustMethod(str, Enum):
+    COMPOSITE_WORST_CASE = "CompositeWorstCase"
+    VOXELWISE_WORST_CASE = "VoxelwiseWorstCase"
+
+
+class Robustness(Strict):
+    """Setup and density uncertainties for robust optimization."""
+
+    superior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty superior (cm)")
+    inferior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty inferior (cm)")
+    anterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty anterior (cm)")
+    posterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty posterior (cm)")
+    left_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty left (cm)")
+    right_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty right (cm)")
+    density_percent: float = Field(3.5, ge=0, le=20, description="Density (range) uncertainty (%)")
+    method: RobustMethod = RobustMethod.COMPOSITE_WORST_CASE
+
+
+class DoseAlgorithm(str, Enum):
+    COLLAPSED_CONE = "CollapsedCone"
+    MONTE_CARLO = "MonteCarlo"
+    PENCIL_BEAM = "PencilBeam"
+
+
+class OptimizationSettings(Strict):
+    """Optimizer settings of the plan."""
+
+    iterations: int = Field(80, ge=1, le=1000, description="Maximum iterations per optimization")
+    tolerance: float = Field(1e-5, gt=0, le=1e-1, description="Optimality tolerance")
+    compute_intermediate_dose: bool = True
+    compute_final_dose: bool = True
+    final_dose_algorithm: DoseAlgorithm = DoseAlgorithm.COLLAPSED_CONE
+
+
+class FunctionParameters(Strict):
+    """One optimization function (objective or constraint) without its ROI, in the planner's units.
+
+    Which fields matter depends on the type: dose functions use `dose_cgy`; DVH functions add
+    `volume_percent` or `volume_cc`; EUD functions add `eud_a`; DoseFallOff uses `high_dose_cgy`,
+    `low_dose_cgy`, `low_dose_distance_cm`; UniformityConstraint uses `std_dev_percent`.
+    """
+
+    type: FunctionType
+    dose_cgy: float = Field(0.0, ge=0, le=50000, description="Dose level (cGy)")
+    volume_percent: float | None = Field(None, ge=0, le=100, description="DVH volume (%)")
+    volume_cc: float | None = Field(None, ge=0, le=100000, description="DVH volume (cc)")
+    eud_a: float = Field(1.0, ge=-200, le=200, description="EUD parameter a")
+    high_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off high dose level (cGy)")
+    low_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off low dose level (cGy)")
+    low_dose_distance_cm: float = Field(1.0, ge=0, le=10, description="Fall-off low dose distance (cm)")
+    std_dev_percent: float = Field(5.0, ge=0, le=100, description="Uniformity relative standard deviation (%)")
+    weight: float = Field(1.0, ge=0, le=1e6, description="Weight (objectives only)")
+    constraint: bool = Field(False, description="A constraint instead of an objective")
+    robust: bool = Field(False, description="Optimized over the robustness scenarios")
+    beams: list[str] = Field(default_factory=list, description="Restrict to these beams (empty: all)")
+    tag: str = Field("", max_length=64, description="Tag that names the function; empty: {roi}_{type}_{n}")
+
+    @model_validator(mode="after")
+    def _check_type_fields(self) -> FunctionParameters:
+        if self.type in DVH_TYPES and (self.volume_percent is None) == (self.volume_cc is None):
+            raise ValueError(f"{self.type.value} needs exactly one of volume_percent or volume_cc")
+        if self.type is FunctionType.DOSE_FALL_OFF and self.low_dose_cgy > self.high_dose_cgy:
+            raise ValueError("DoseFallOff: low_dose_cgy must not exceed high_dose_cgy")
+        if self.type is FunctionType.UNIFORMITY_CONSTRAINT and not self.constraint:
+            raise ValueError("UniformityConstraint is a constraint: set constraint to true")
+        if self.type in EUD_TYPES and self.eud_a == 0:
+            raise ValueError("EUD parameter a must not be 0")
+        return self
+
+    def describe(self) -> str:
+        """A one-line human description, as RayStation shows it."""
+        t = self.type
+        if t in DVH_TYPES:
+            vol = f"{self.volume_percent:g} %" if self.volume_percent is not None else f"{self.volume_cc:g} cc"
+            text = f"{t.value} {self.dose_cgy:g} cGy to {vol}"
+        elif t in EUD_TYPES:
+            text = f"{t.value} {self.dose_cgy:g} cGy, a = {self.eud_a:g}"
+        elif t is FunctionType.DOSE_FALL_OFF:
+            text = (f"DoseFallOff {self.high_dose_cgy:g} -> {self.low_dose_cgy:g} cGy "
+                    f"in {self.low_dose_distance_cm:g} cm")
+        elif t is FunctionType.UNIFORMITY_CONSTRAINT:
+            text = f"UniformityConstraint {self.std_dev_percent:g} %"
+        else:
+            text = f"{t.value} {self.dose_cgy:g} cGy"
+        kind = "constraint" if self.constraint else f"weight {self.weight:g}"
+        return f"{text} ({kind})"
+
+
+class FunctionSpec(FunctionParameters):
+    """An optimization function on an ROI (case name when given to a backend, flow name in a flow)."""
+
+    roi: str = Field(min_length=1, max_length=64, description="ROI name")
+
+    def describe(self) -> str:
+        return f"{self.roi}: {super().describe()}"
+
+
+class FunctionState(BaseModel):
+    """A function as the backend holds it, with its feedback after the last optimization."""
+
+    spec: FunctionSpec
+    value: float | None = Field(None, description="Function (feedback) value; None before optimization")
+    achieved: float | None = Field(
+        None, description="Achieved level: dose (cGy) for dose, DVH and EUD functions; None if not computed")
+
+
+class DoseStatistic(str, Enum):
+    MEAN = "Average"
+    MIN = "Min"
+    MAX = "Max"
