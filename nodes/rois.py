@@ -6,6 +6,7 @@ from pydantic import Field
 
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
 from planflow_qt.model.planning import BooleanOperation, Margin, RoiOperand, Strict
+from planflow_qt.model.roi_matching import match_roi_name
 
 ROI_TYPES = ("Organ", "Ptv", "Ctv", "Gtv", "External", "Control", "Avoidance", "Support", "Undefined")
 ROI_TYPE_PATTERN = "^(" + "|".join(ROI_TYPES) + ")$"
@@ -46,23 +47,6 @@ class RoiMatch(NodeType):
             ctx.log(f"ROI {params.name!r} matched to {found!r}")
         ctx.register_roi(params.name, found)
         return {"roi": params.name}
-
-
-def _squash(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch not in " -_")
-
-
-def match_roi_name(name: str, aliases: list[str], case_names: list[str]) -> str | None:
-    """The case ROI that `name` or an alias names: exact first, then ignoring case and separators."""
-    candidates = [name, *aliases]
-    for wanted in candidates:
-        if wanted in case_names:
-            return wanted
-    squashed = {_squash(c): c for c in case_names}
-    for wanted in candidates:
-        if _squash(wanted) in squashed:
-            return squashed[_squash(wanted)]
-    return None
 
 
 class NewRoiParams(Strict):

@@ -1,0 +1,84 @@
+"""The `planflow` command: nodes, validate, run (and edit, when the editor is installed).
+
+Exit codes: 0 success; 1 flow invalid; 2 file unreadable or not JSON; 3 run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED = 0, 1, 2, 3
+
+
+def _cmd_nodes(args: argparse.Namespace) -> int:
+    from planflow_qt.catalog.reference import catalog_json, catalog_markdown
+    from planflow_qt.catalog.registry import default_registry
+
+    registry = default_registry()
+    if args.json:
+        sys.stdout.write(json.dumps(catalog_json(registry), indent=2) + "\n")
+    elif args.markdown:
+        sys.stdout.write(catalog_markdown(registry))
+    else:
+        for entry in catalog_json(registry):
+            ins = ", ".join(p["name"] for p in entry["inputs"]) or "-"
+            outs = ", ".join(p["name"] for p in entry["outputs"]) or "-"
+            sys.stdout.write(f"{entry['id']:<22} {entry['category']:<13} {entry['title']:<22} in: {ins}  "
+                             f"out: {outs}\n")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from planflow_qt.engine.validation import validate
+    from planflow_qt.model.files import FlowFileError, load_flow
+
+    worst = EXIT_OK
+    for path in args.flows:
+        try:
+            flow = load_flow(path)
+        except FlowFileError as exc:
+            sys.stderr.write(f"{exc}\n")
+            worst = max(worst, EXIT_UNREADABLE)
+            continue
+        problems = validate(flow)
+        for problem in problems:
+            sys.stderr.write(problem.format(path) + "\n")
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            worst = max(worst, EXIT_INVALID)
+        else:
+            sys.stdout.write(f"{path}: valid ({len(flow.nodes)} nodes, {len(flow.edges)} wires)\n")
+    return worst
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planflow", description="Automate treatment planning as node graphs.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    nodes = sub.add_parser("nodes", help="list the node catalog")
+    fmt = nodes.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="ports and parameter schemas as JSON")
+    fmt.add_argument("--markdown", action="store_true", help="the node reference as Markdown")
+    nodes.set_defaults(func=_cmd_nodes)
+
+    check = sub.add_parser("validate", help="check flow files without running them")
+    check.add_argument("flows", nargs="+", type=Path, metavar="FLOW")
+    check.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `planflow` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

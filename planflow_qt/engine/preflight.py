@@ -1,0 +1,29 @@
+"""Preflight: checks of a valid flow against the case before anything is changed."""
+
+from __future__ import annotations
+
+from planflow_qt.backends.base import Backend
+from planflow_qt.engine.validation import Analysis, Problem
+from planflow_qt.model.roi_matching import match_roi_name
+
+
+def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
+    """Required ROIs matched in the case, and names of ROIs the flow creates still free."""
+    problems: list[Problem] = []
+    case_names = backend.roi_names()
+    for node in analysis.flow.nodes:
+        if node.disabled or node.id not in analysis.params:
+            continue
+        node_type, params = analysis.types[node.id], analysis.params[node.id]
+        if (node.type == "roi.match" and params.required
+                and match_roi_name(params.name, params.aliases, case_names) is None):
+            problems.append(Problem(node.id, node.type, "params.name",
+                                    f"required ROI {params.name!r} is not in the case (aliases: "
+                                    f"{', '.join(params.aliases) or 'none'}; case ROIs: "
+                                    f"{', '.join(sorted(case_names)[:30])}): add an alias or the ROI"))
+        created = node_type.created_roi(params)
+        if created is not None and created in case_names:
+            problems.append(Problem(node.id, node.type, "params.name",
+                                    f"the case already has an ROI {created!r}: the flow would overwrite it; "
+                                    "rename the created ROI or delete the case's one"))
+    return problems
