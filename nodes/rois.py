@@ -62,8 +62,8 @@ class _CreatesRoi(NodeType):
 
 
 class AlgebraParams(NewRoiParams):
-    a: RoiOperand = Field(description="Operand A: ROIs and their margin")
-    b: RoiOperand | None = Field(None, description="Operand B (optional): ROIs and their margin")
+    a: RoiOperand = Field(default_factory=RoiOperand, description="Operand A: margin, further ROIs")
+    b: RoiOperand = Field(default_factory=RoiOperand, description="Operand B: margin, further ROIs")
     operation: BooleanOperation = Field(BooleanOperation.SUBTRACTION, description="A op B")
     result_margin: Margin = Field(default_factory=Margin, description="Margin on the result")
 
@@ -71,19 +71,20 @@ class AlgebraParams(NewRoiParams):
 class RoiAlgebra(_CreatesRoi):
     """A new ROI from a boolean of two ROIs, with margins on A, B and the result.
 
-    Operand A (and B) unite or intersect one or more ROIs, then expand or contract them; the result is
-    A union, intersection or subtraction B, then its own margin. The wired `a` (and `b`) ROI is added to
-    the operand's list. Example: nt = Body minus (PTV + 2 cm).
+    Operand A is the wired `a` ROI (united or intersected with further ROIs named in the operand), then
+    expanded or contracted; operand B likewise from `b`. The result is A union, intersection or
+    subtraction B, then its own margin. Without `b`, the result is A with its margins.
+    Example: nt = Body minus (PTV + 2.5 cm).
     """
 
     spec = NodeSpec("roi.algebra", "ROI algebra", Category.ROI, AlgebraParams,
-                    inputs=(Port("a", PortType.ROI, optional=True), Port("b", PortType.ROI, optional=True)),
+                    inputs=(Port("a", PortType.ROI), Port("b", PortType.ROI, optional=True)),
                     outputs=(ROI_OUT,), gated=True)
 
     @classmethod
     def run(cls, ctx, params: AlgebraParams, inputs):
-        a = _operand(ctx, params.a, inputs.get("a"))
-        b = _operand(ctx, params.b, inputs.get("b")) if params.b or inputs.get("b") else None
+        a = _operand(ctx, params.a, inputs["a"])
+        b = _operand(ctx, params.b, inputs["b"]) if "b" in inputs else None
         operation = params.operation if b is not None else BooleanOperation.NONE
         ctx.backend.create_roi_algebra(params.name, a, b, operation, params.result_margin,
                                        params.roi_type, params.color)
@@ -91,12 +92,10 @@ class RoiAlgebra(_CreatesRoi):
         return {"roi": params.name}
 
 
-def _operand(ctx, operand: RoiOperand | None, wired: str | None) -> RoiOperand:
-    names = list(operand.rois) if operand else []
-    if wired and wired not in names:
-        names.insert(0, wired)
-    base = operand or RoiOperand(rois=names)
-    return base.model_copy(update={"rois": [ctx.case_roi(n) for n in names]})
+def _operand(ctx, operand: RoiOperand, wired: str) -> RoiOperand:
+    """The operand with the wired ROI first and every name mapped to the case."""
+    names = [wired, *(n for n in operand.rois if n != wired)]
+    return operand.model_copy(update={"rois": [ctx.case_roi(n) for n in names]})
 
 
 class MarginParams(NewRoiParams):

@@ -55,6 +55,63 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _load_for_run(path: Path):
+    from planflow_qt.engine.validation import validate
+    from planflow_qt.model.files import FlowFileError, load_flow
+
+    try:
+        flow = load_flow(path)
+    except FlowFileError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return None, EXIT_UNREADABLE
+    problems = [p for p in validate(flow) if p.severity == "error"]
+    for problem in problems:
+        sys.stderr.write(problem.format(str(path)) + "\n")
+    return (None, EXIT_INVALID) if problems else (flow, EXIT_OK)
+
+
+def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False):
+    from planflow_qt.backends import make_backend
+    from planflow_qt.progress import ConsoleProgress
+    from planflow_qt.runner import execute
+
+    backend = make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
+    progress = ConsoleProgress(quiet=quiet)
+    try:
+        return execute(flow, backend, out_dir, case=args.case, observers=[progress])
+    finally:
+        progress.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from planflow_qt.report.writer import write_report
+
+    flow, code = _load_for_run(args.flow)
+    if flow is None:
+        return code
+    baseline_flow = None
+    if args.baseline:
+        baseline_flow, code = _load_for_run(args.baseline)
+        if baseline_flow is None:
+            return code
+    out_dir = args.out or Path("runs") / args.flow.name.removesuffix(".json").removesuffix(".planflow")
+    outcome = _run_one(flow, args, out_dir)
+    baseline = None
+    if baseline_flow is not None:
+        sys.stderr.write(f"baseline: {args.baseline}\n")
+        baseline = _run_one(baseline_flow, args, out_dir / "baseline")
+        write_report(baseline)
+    report = write_report(outcome, baseline)
+    result = outcome.result
+    sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s\n"
+                     f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
+                     f"log:     {(out_dir / 'run.jsonl').resolve()}\n")
+    if result.status != "completed":
+        sys.stderr.write(f"{result.error}\n")
+        return EXIT_INVALID if result.status == "invalid" else EXIT_RUN_FAILED
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planflow", description="Automate treatment planning as node graphs.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -69,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("validate", help="check flow files without running them")
     check.add_argument("flows", nargs="+", type=Path, metavar="FLOW")
     check.set_defaults(func=_cmd_validate)
+
+    run = sub.add_parser("run", help="run a flow and write its log, report and summary")
+    run.add_argument("flow", type=Path, metavar="FLOW")
+    run.add_argument("--backend", default="simulated", choices=["simulated", "raystation"])
+    run.add_argument("--case", default="lung", help="simulated case: lung, lung_left, esophagus")
+    run.add_argument("--grid", type=float, default=5.0, metavar="MM", help="simulated dose grid (mm)")
+    run.add_argument("--seed", type=int, default=None, help="simulated patient variant (tumor size, position)")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default runs/FLOW)")
+    run.add_argument("--baseline", type=Path, default=None, metavar="FLOW",
+                     help="also run this flow on the same case and compare side by side in the report")
+    run.set_defaults(func=_cmd_run)
     return parser
 
 

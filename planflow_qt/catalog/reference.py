@@ -70,7 +70,8 @@ def _params_table(schema: dict[str, Any]) -> list[str]:
     for name, prop in props.items():
         default = "required" if name in required else f"`{prop.get('default')!r}`"
         description = prop.get("description", "") or _resolve(prop, schema).get("description", "")
-        rows.append(f"| `{name}` | {_type_text(prop, schema)} | {default} | {description.splitlines()[0] if description else ''} |")
+        first_line = description.splitlines()[0] if description else ""
+        rows.append(f"| `{name}` | {_type_text(prop, schema)} | {default} | {first_line} |")
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from planflow_qt.model.document import Edge, Flow, FlowMeta, Node, Note
@@ -29,7 +30,7 @@ class FlowBuilder:
 
     def chain(self, *node_ids: str) -> None:
         """Wire the plan ports of the nodes one after the other."""
-        for src, dst in zip(node_ids, node_ids[1:], strict=False):
+        for src, dst in pairwise(node_ids):
             self.wire(src, dst)
 
     def note(self, title: str, text: str, rect: tuple[float, float, float, float]) -> None:

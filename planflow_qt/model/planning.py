@@ -65,9 +65,9 @@ class Margin(Strict):
 
 
 class RoiOperand(Strict):
-    """One side of an ROI boolean: the union or intersection of ROIs, then a margin."""
+    """One side of an ROI boolean: the wired ROI with further ROIs, united or intersected, then a margin."""
 
-    rois: list[str] = Field(min_length=1, description="ROI names (flow names) combined")
+    rois: list[str] = Field(default_factory=list, description="Further ROIs (flow names) combined with the wired one")
     combine: str = Field("Union", pattern="^(Union|Intersection)$", description="How the ROIs are combined")
     margin: Margin = Field(default_factory=Margin)
 

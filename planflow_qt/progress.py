@@ -1,0 +1,58 @@
+"""Live progress of a run in the terminal (rich): the node, the round and key metrics."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from planflow_qt.engine.events import EventKind, RunEvent
+
+
+class ConsoleProgress:
+    """Observer printing rounds, metrics, warnings and failures, with a status line for the running node."""
+
+    def __init__(self, console: Console | None = None, quiet: bool = False):
+        self.console = console or Console(stderr=True, highlight=False)
+        self.quiet = quiet
+        self._status = None
+        self._metrics: list[str] = []
+
+    def _set_status(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self._status is None:
+            self._status = self.console.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __call__(self, event: RunEvent) -> None:
+        kind = event.kind
+        out = self.console
+        where = f"round {event.round} " if event.round else ""
+        if kind is EventKind.RUN_STARTED:
+            out.print(f"[bold]{event.message}[/bold]")
+        elif kind is EventKind.NODE_STARTED:
+            self._set_status(f"{where}[cyan]{event.node_id}[/cyan] {event.message}")
+        elif kind is EventKind.ROUND_STARTED:
+            self._metrics = []
+        elif kind is EventKind.METRIC:
+            self._metrics.append(event.message)
+        elif kind is EventKind.ROUND_FINISHED:
+            shown = "; ".join(self._metrics[:8])
+            out.print(f"[bold blue]{event.message}[/bold blue]" + (f"  {shown}" if shown else ""))
+        elif kind is EventKind.WARNING:
+            out.print(f"[yellow]warning[/yellow] {event.node_id}: {event.message}")
+        elif kind is EventKind.NODE_FAILED or kind is EventKind.RUN_FAILED:
+            self.close()
+            out.print(f"[bold red]failed[/bold red] {event.message}")
+        elif kind is EventKind.RUN_STOPPED:
+            self.close()
+            out.print(f"[yellow]stopped[/yellow] {event.message}")
+        elif kind is EventKind.RUN_FINISHED:
+            self.close()
+            out.print(f"[bold green]{event.message}[/bold green]")

@@ -1,0 +1,173 @@
+"""The run report: one self-contained HTML file (images inlined) a physicist can archive and review."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+
+from planflow_qt.engine.events import EventKind, RunEvent
+from planflow_qt.model.document import Flow
+from planflow_qt.report.snapshots import Snapshot
+
+STYLE = """
+body{font-family:Segoe UI,Helvetica,Arial,sans-serif;margin:24px 40px;color:#1d2733;background:#fafbfc}
+h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;border-bottom:2px solid #2b6cb0;padding-bottom:3px;
+margin-top:32px}h3{font-size:14px}table{border-collapse:collapse;margin:8px 0;font-size:12.5px}
+th,td{border:1px solid #cfd6df;padding:3px 8px;text-align:left;vertical-align:top}th{background:#e8eef5}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.pass{background:#d9f2dd;color:#17692a}
+.fail{background:#fbdcdc;color:#9b1c1c;font-weight:600}.meta{color:#5a6775;font-size:13px}
+.status-completed{color:#17692a}.status-failed,.status-stopped,.status-refused,.status-invalid{color:#9b1c1c}
+pre{background:#f0f2f5;padding:8px;font-size:11.5px;max-height:480px;overflow:auto;white-space:pre-wrap}
+img{max-width:100%;border:1px solid #dde3ea;background:white}.better{color:#17692a;font-weight:600}
+.worse{color:#9b1c1c;font-weight:600}code{font-size:11.5px}
+"""
+
+
+@dataclass
+class RunData:
+    """Everything the report shows about one run."""
+
+    flow: Flow
+    backend: str
+    case: str
+    status: str
+    error: str
+    rounds: int
+    elapsed_s: float
+    snapshots: list[Snapshot]
+    events: list[RunEvent]
+    rois: list[str]
+    images: dict[str, bytes] = field(default_factory=dict)
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _goals_table(snapshots: list[Snapshot]) -> str:
+    if not snapshots or not snapshots[-1].goals:
+        return "<p>No clinical goals in this plan.</p>"
+    head = "".join(f"<th>{escape(s.label)}</th>" for s in snapshots)
+    rows = []
+    for i, goal in enumerate(snapshots[-1].goals):
+        cells = []
+        for snap in snapshots:
+            row = snap.goals[i] if i < len(snap.goals) else None
+            if row is None:
+                cells.append("<td>-</td>")
+            else:
+                cells.append(f'<td class="num {"pass" if row.met else "fail"}">{row.value:.4g} '
+                             f'{"pass" if row.met else "FAIL"}</td>')
+        rows.append(f"<tr><td>{escape(goal.roi)}</td><td>{escape(goal.text)}</td>{''.join(cells)}</tr>")
+    return f"<table><tr><th>ROI</th><th>goal</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _metrics_table(snapshots: list[Snapshot]) -> str:
+    names = list(dict.fromkeys(name for s in snapshots for name in s.metrics))
+    if not names:
+        return "<p>No metrics recorded.</p>"
+    head = "".join(f"<th>{escape(s.label)}</th>" for s in snapshots)
+    rows = "".join(f"<tr><td>{escape(n)}</td>" + "".join(
+        f'<td class="num">{s.metrics[n]:.4g}</td>' if n in s.metrics else "<td>-</td>" for s in snapshots)
+        + "</tr>" for n in names)
+    return f"<table><tr><th>metric</th>{head}</tr>{rows}</table>"
+
+
+def _stats_table(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "<p>No dose was computed.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(roi)}</td><td class='num'>{_num(s['volume_cc'])}</td><td class='num'>"
+        f"{_num(s['mean_cgy'], 0)}</td><td class='num'>{_num(s['min_cgy'], 0)}</td><td class='num'>"
+        f"{_num(s['max_cgy'], 0)}</td><td class='num'>{_num(s['d0_03cc_cgy'], 0)}</td></tr>"
+        for roi, s in snapshot.stats.items())
+    return ("<table><tr><th>ROI</th><th>volume (cc)</th><th>mean (cGy)</th><th>min (cGy)</th><th>max (cGy)</th>"
+            f"<th>D0.03cc (cGy)</th></tr>{rows}</table>")
+
+
+def _flow_table(flow: Flow) -> str:
+    rows = []
+    for node in flow.nodes:
+        params = json.dumps(node.params, ensure_ascii=False, separators=(", ", ": "))
+        flags = " ".join(f for f, on in (("disabled", node.disabled),
+                                         (f"rounds {node.active_rounds}", node.active_rounds != "all")) if on)
+        rows.append(f"<tr><td><code>{escape(node.id)}</code></td><td>{escape(node.title)}</td>"
+                    f"<td><code>{escape(node.type)}</code></td><td>{escape(flags)}</td>"
+                    f"<td><code>{escape(params)}</code></td></tr>")
+    wires = ", ".join(f"{e.src[0]}.{e.src[1]} &rarr; {e.dst[0]}.{e.dst[1]}" for e in flow.edges)
+    return (f"<table><tr><th>id</th><th>title</th><th>type</th><th>flags</th><th>parameters</th></tr>"
+            f"{''.join(rows)}</table><details><summary>{len(flow.edges)} wires</summary><p class='meta'>"
+            f"{escape(wires).replace('&amp;rarr;', '&rarr;')}</p></details>")
+
+
+def _log(events: list[RunEvent]) -> str:
+    lines = []
+    for e in events:
+        if e.kind in (EventKind.NODE_STARTED,):
+            continue
+        stamp = datetime.fromtimestamp(e.time).strftime("%H:%M:%S")
+        where = f"[r{e.round}] " if e.round else ""
+        node = f"{e.node_id} " if e.node_id else ""
+        lines.append(f"{stamp} {where}{e.kind.value:<15} {node}{e.message}")
+    return f"<pre>{escape(chr(10).join(lines))}</pre>"
+
+
+def comparison_table(run: RunData, baseline: RunData, rows: list[tuple[str, str, str, bool]]) -> str:
+    """Side-by-side metrics of two runs. `rows`: (label, roi, stat key, lower is better)."""
+    a, b = run.snapshots[-1] if run.snapshots else None, baseline.snapshots[-1] if baseline.snapshots else None
+    if a is None or b is None:
+        return "<p>Nothing to compare: a run computed no dose.</p>"
+    out = []
+    for label, roi, key, lower_better in rows:
+        va, vb = a.stats.get(roi, {}).get(key), b.stats.get(roi, {}).get(key)
+        if va is None or vb is None:
+            continue
+        diff = va - vb
+        good = (diff < 0) == lower_better if abs(diff) > 1e-9 else None
+        klass = "" if good is None else ("better" if good else "worse")
+        out.append(f"<tr><td>{escape(label)}</td><td class='num'>{va:.1f}</td><td class='num'>{vb:.1f}</td>"
+                   f"<td class='num {klass}'>{diff:+.1f}</td></tr>")
+    for goal_a, goal_b in zip(a.goals, b.goals, strict=False):
+        out.append(f"<tr><td>{escape(goal_a.roi)} {escape(goal_a.text)}</td>"
+                   f"<td class='num {'pass' if goal_a.met else 'fail'}'>{goal_a.value:.4g}</td>"
+                   f"<td class='num {'pass' if goal_b.met else 'fail'}'>{goal_b.value:.4g}</td>"
+                   f"<td class='num'>{goal_a.value - goal_b.value:+.4g}</td></tr>")
+    return (f"<table><tr><th>metric</th><th>{escape(run.flow.meta.name)}</th>"
+            f"<th>{escape(baseline.flow.meta.name)}</th><th>difference</th></tr>{''.join(out)}</table>")
+
+
+def render(run: RunData, comparison: str = "", comparison_images: dict[str, bytes] | None = None) -> str:
+    """The whole report as an HTML string."""
+    meta = run.flow.meta
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(meta.name)} - "
+             f"PlanFlow report</title><style>{STYLE}</style></head><body>",
+             f"<h1>{escape(meta.name)}</h1>",
+             f"<p class='meta'>Backend <b>{escape(run.backend)}</b>, case <b>{escape(run.case)}</b>; status "
+             f"<b class='status-{escape(run.status)}'>{escape(run.status)}</b>; {run.rounds} round(s); "
+             f"{run.elapsed_s:.1f} s; flow status {escape(meta.status)}; author {escape(meta.author or '-')}; "
+             f"report written {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+    if meta.description:
+        parts.append(f"<p>{escape(meta.description)}</p>")
+    if run.error:
+        parts.append(f"<p class='fail'>{escape(run.error)}</p>")
+    if comparison:
+        parts.append(f"<h2>Comparison with the baseline</h2>{comparison}")
+        for name, png in (comparison_images or {}).items():
+            parts.append(_img(png, name))
+    parts.append(f"<h2>Clinical goals per round</h2>{_goals_table(run.snapshots)}")
+    parts.append(f"<h2>Metrics per round</h2>{_metrics_table(run.snapshots)}")
+    for name, png in run.images.items():
+        parts.append(f"<h2>{escape(name)}</h2>{_img(png, name)}")
+    final = run.snapshots[-1] if run.snapshots else None
+    parts.append(f"<h2>Dose statistics of the final plan</h2>{_stats_table(final)}")
+    parts.append(f"<h2>The flow: nodes and parameters</h2>{_flow_table(run.flow)}")
+    parts.append(f"<h2>Run log</h2>{_log(run.events)}")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,111 @@
+"""Plots of a run as PNG bytes (matplotlib, Agg backend): DVHs per round, comparisons, dose slices."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from planflow_qt.report.snapshots import Snapshot
+
+COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+          "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def roi_colors(rois: Sequence[str]) -> dict[str, str]:
+    """A stable colour per ROI name."""
+    return {roi: COLORS[i % len(COLORS)] for i, roi in enumerate(rois)}
+
+
+def draw_dvh(ax, snapshot: Snapshot, rois: Sequence[str], colors: dict[str, str], style: str = "-",
+             label_suffix: str = "") -> None:
+    """Cumulative DVH curves of `rois` from one snapshot on a matplotlib axis."""
+    for roi in rois:
+        curve = snapshot.dvh.get(roi)
+        if not curve:
+            continue
+        doses, volumes = zip(*curve, strict=True)
+        ax.plot(doses, volumes, style, color=colors.get(roi, "k"), lw=1.4, label=f"{roi}{label_suffix}")
+    ax.set_xlabel("Dose (cGy)")
+    ax.set_ylabel("Volume (%)")
+    ax.set_ylim(0, 102)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+
+
+def dvh_per_round_png(snapshots: Sequence[Snapshot], rois: Sequence[str]) -> bytes:
+    """One small DVH panel per snapshot (round, then final), same axes, for watching the plan evolve."""
+    plt = _pyplot()
+    count = max(len(snapshots), 1)
+    cols = min(count, 4)
+    rows = (count + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows), squeeze=False, sharex=True,
+                             sharey=True)
+    colors = roi_colors(rois)
+    for ax, snap in zip(axes.flat, snapshots, strict=False):
+        draw_dvh(ax, snap, rois, colors)
+        ax.set_title(snap.label, fontsize=10)
+    for ax in list(axes.flat)[len(snapshots):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8,
+                   bbox_to_anchor=(0.5, -0.02 - 0.02 * rows))
+    fig.tight_layout()
+    return _png(fig)
+
+
+def dvh_compare_png(flow: Snapshot, baseline: Snapshot, rois: Sequence[str], names: tuple[str, str]) -> bytes:
+    """Final DVHs of two runs on one plot: solid for the flow, dashed for the baseline."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colors = roi_colors(rois)
+    draw_dvh(ax, flow, rois, colors, "-", f" ({names[0]})")
+    draw_dvh(ax, baseline, rois, colors, "--", f" ({names[1]})")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"DVH: {names[0]} (solid) vs {names[1]} (dashed)")
+    return _png(fig)
+
+
+def dose_slice_png(dose, masks: dict[str, object], voxel_mm: Sequence[float], title: str,
+                   prescription_cgy: float | None = None) -> bytes:
+    """An axial dose colour wash with ROI outlines. `dose` and masks are 2D arrays (rows = y, cols = x)."""
+    import numpy as np
+
+    plt = _pyplot()
+    dose = np.asarray(dose, dtype=float)
+    height, width = dose.shape
+    extent = (0, width * voxel_mm[0], height * voxel_mm[1], 0)
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    top = prescription_cgy * 1.1 if prescription_cgy else max(float(dose.max()), 1.0)
+    shown = np.ma.masked_less(dose, 0.05 * top)
+    image = ax.imshow(shown, cmap="jet", vmin=0, vmax=top, extent=extent, interpolation="bilinear", alpha=0.85)
+    colors = roi_colors(list(masks))
+    for roi, mask in masks.items():
+        mask = np.asarray(mask, dtype=float)
+        if mask.any():
+            ax.contour(mask, levels=[0.5], colors=[colors[roi]], linewidths=1.2,
+                       extent=(0, width * voxel_mm[0], 0, height * voxel_mm[1]), origin="upper")
+            ax.plot([], [], color=colors[roi], label=roi)
+    ax.set_facecolor("black")
+    ax.set_title(title)
+    ax.set_xlabel("patient right  <-  x (mm)  ->  patient left")
+    ax.set_ylabel("anterior  <-  y (mm)  ->  posterior")
+    fig.colorbar(image, ax=ax, label="Dose (cGy)", shrink=0.85)
+    ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
+    return _png(fig)
