@@ -59,6 +59,7 @@ class DvhMetric(str, Enum):
     MAX = "max"
     MIN = "min"
     NEAR_MAX = "d0_03cc"
+    PADDICK_CI = "paddick_ci"
 
 
 class VolumeUnit(str, Enum):
@@ -88,15 +89,17 @@ class DvhQuery(Strict):
             DvhMetric.DOSE_AT_VOLUME: f"D{self.volume:g}{unit}",
             DvhMetric.VOLUME_AT_DOSE: f"V{self.dose_cgy:g}cGy" + ("[cc]" if unit == "cc" else ""),
             DvhMetric.MEAN: "Dmean", DvhMetric.MAX: "Dmax", DvhMetric.MIN: "Dmin",
-            DvhMetric.NEAR_MAX: "D0.03cc",
+            DvhMetric.NEAR_MAX: "D0.03cc", DvhMetric.PADDICK_CI: f"CI{self.dose_cgy:g}cGy",
         }[self.metric]
 
     def unit(self) -> str:
         """Unit of the measured value."""
+        if self.metric is DvhMetric.PADDICK_CI:
+            return ""
         return self.volume_unit.value if self.metric is DvhMetric.VOLUME_AT_DOSE else "cGy"
 
-    def measure(self, backend, case_roi: str) -> float:
-        """Measure the metric on the backend's current dose."""
+    def measure(self, backend, case_roi: str, external_roi: str | None = None) -> float:
+        """Measure the metric on the backend's current dose (`external_roi`: the body, for conformity)."""
         cc = self.volume_unit is VolumeUnit.CC
         match self.metric:
             case DvhMetric.DOSE_AT_VOLUME:
@@ -111,5 +114,17 @@ class DvhQuery(Strict):
                 return backend.dose_statistic(case_roi, DoseStatistic.MEAN)
             case DvhMetric.MAX:
                 return backend.dose_statistic(case_roi, DoseStatistic.MAX)
+            case DvhMetric.PADDICK_CI:
+                return paddick_conformity(backend, case_roi, external_roi or case_roi, self.dose_cgy)
             case _:
                 return backend.dose_statistic(case_roi, DoseStatistic.MIN)
+
+
+def paddick_conformity(backend, target: str, external: str, dose_cgy: float) -> float:
+    """Paddick conformity index (TV_PIV)^2 / (TV x PIV), PIV = volume of the body inside the isodose."""
+    target_cc = backend.roi_volume_cc(target)
+    covered_cc = backend.volume_at_dose(target, dose_cgy, absolute=True)
+    isodose_cc = backend.volume_at_dose(external, dose_cgy, absolute=True)
+    if target_cc <= 0 or isodose_cc <= 0:
+        return 0.0
+    return covered_cc * covered_cc / (target_cc * isodose_cc)

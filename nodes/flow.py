@@ -47,6 +47,7 @@ class SavePatient(NodeType):
 class RecordedMetric(DvhQuery):
     roi: str = Field(min_length=1, max_length=64, description="ROI (flow name)")
     label: str = Field("", max_length=64, description="Name in the report; empty: ROI and metric")
+    external_roi: str = Field("Body", max_length=64, description="The body ROI (flow name), for conformity")
 
 
 class RecordParams(Strict):
@@ -54,13 +55,17 @@ class RecordParams(Strict):
 
 
 class Record(NodeType):
-    """Record named DVH metrics (each round, inside a loop) for the run's table and report."""
+    """Record named DVH metrics (each round, inside a loop) for the run's table and report.
+
+    Metrics are those of DVH conditions, plus the Paddick conformity index of a target at an isodose
+    (`paddick_ci`, measured against the body ROI).
+    """
 
     spec = NodeSpec("flow.record", "Record metrics", Category.FLOW, RecordParams, inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
     def run(cls, ctx, params: RecordParams, inputs):
         for item in params.metrics:
-            value = item.measure(ctx.backend, ctx.case_roi(item.roi))
+            value = item.measure(ctx.backend, ctx.case_roi(item.roi), ctx.case_roi(item.external_roi))
             ctx.metric(item.label or f"{item.roi} {item.short_name()}", value, item.unit())
         return {"plan": inputs["plan"]}
