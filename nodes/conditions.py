@@ -183,7 +183,10 @@ BOOLS = Port("inputs", PortType.BOOL, multi=True)
 
 
 class And(NodeType):
-    """True when every wired condition is true."""
+    """True when every wired condition is true (false when one is false or was skipped).
+
+    Wire any number of conditions into it, e.g. "lungs V2000 > 28 %" AND "round >= 2".
+    """
 
     spec = NodeSpec("logic.and", "AND", Category.LOGIC, NoParams, inputs=(BOOLS,), outputs=(RESULT,))
 
@@ -193,7 +196,10 @@ class And(NodeType):
 
 
 class Or(NodeType):
-    """True when at least one wired condition is true."""
+    """True when at least one wired condition is true (a skipped condition counts as false).
+
+    Wire any number of conditions into it, e.g. "heart Dmean > 2500" OR "cord D0.03cc > 4500".
+    """
 
     spec = NodeSpec("logic.or", "OR", Category.LOGIC, NoParams, inputs=(BOOLS,), outputs=(RESULT,))
 
@@ -203,7 +209,10 @@ class Or(NodeType):
 
 
 class Not(NodeType):
-    """True when the wired condition is false."""
+    """True when the wired condition is false (or was skipped), false when it is true.
+
+    Example: tighten functions only while the stop rule of the loop is not yet met.
+    """
 
     spec = NodeSpec("logic.not", "NOT", Category.LOGIC, NoParams, inputs=(Port("value", PortType.BOOL),),
                     outputs=(RESULT,))

@@ -33,7 +33,10 @@ class SaveParams(Strict):
 
 
 class SavePatient(NodeType):
-    """Save the patient (RayStation's Save), so the work so far is kept."""
+    """Save the patient (RayStation's Save), so the work so far is kept.
+
+    A failed node stops the run before any later save, so a half-finished plan is never saved by the flow.
+    """
 
     spec = NodeSpec("flow.save", "Save patient", Category.FLOW, SaveParams, inputs=(PLAN,), outputs=(PLAN,),
                     gated=True)

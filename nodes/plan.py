@@ -38,7 +38,10 @@ class CurrentParams(Strict):
 
 
 class PlanCurrent(NodeType):
-    """The plan and beam set that are open in RayStation, used as they are."""
+    """The plan and beam set that are open in RayStation, used as they are.
+
+    Use it instead of "New plan" to continue an existing plan: its beams, functions and goals stay.
+    """
 
     spec = NodeSpec("plan.current", "Current plan", Category.PLAN, CurrentParams, outputs=(PLAN,))
 
