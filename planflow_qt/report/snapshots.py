@@ -128,4 +128,5 @@ def summary(recorder: RunRecorder, status: str, rounds: int, elapsed_s: float) -
             rois[roi] = {**{k: round(v, 3) for k, v in stats.items()},
                          "dvh": [[round(d, 2), round(v, 4)] for d, v in final.dvh.get(roi, [])]}
     return {"status": status, "rounds": rounds, "elapsed_s": round(elapsed_s, 3), "rois": rois,
-            "goals": [vars(g) for g in final.goals] if final else []}
+            "goals": [vars(g) for g in final.goals] if final else [],
+            "metrics": {snap.label: snap.metrics for snap in recorder.snapshots}}
