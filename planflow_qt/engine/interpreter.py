@@ -103,6 +103,7 @@ class Interpreter:
         self.result = RunResult("completed")
         self._stop = threading.Event()
         self._analysis: Analysis | None = None
+        self._nodes = {node.id: node for node in flow.nodes}
         self._edges_in: dict[str, list[Edge]] = {}
         for edge in flow.edges:
             self._edges_in.setdefault(edge.dst[0], []).append(edge)
@@ -128,6 +129,8 @@ class Interpreter:
         if not analysis.ok:
             result.status, result.problems = "invalid", analysis.problems
             result.error = "the flow is invalid: " + "; ".join(p.format() for p in analysis.problems[:5])
+            self.emit(RunEvent(EventKind.RUN_FAILED, result.error,
+                               data={"problems": [p.format() for p in analysis.problems]}))
             return result
         if check_case:
             problems = preflight(analysis, self.backend.inner)
@@ -176,7 +179,8 @@ class Interpreter:
             for node_id in [zone.begin, *zone.body, zone.end]:
                 if self._run_node(node_id, round_number) and node_id in gated:
                     fired += 1
-            stop = self.values.get((zone.end, "stop")) is True
+            end_inputs, _ = self._gather(zone.end)
+            stop = end_inputs.get("stop") is True
             reason = ""
             if stop:
                 reason = "stop condition true"
@@ -192,7 +196,7 @@ class Interpreter:
 
     def _is_gated(self, node_id: str) -> bool:
         analysis = self._analysis
-        node = analysis.flow.node(node_id)
+        node = self._nodes[node_id]
         return (analysis.types[node_id].spec.self_gated or self._wired(node_id, "when")
                 or not parse_rounds(node.active_rounds).is_all)
 
@@ -220,7 +224,7 @@ class Interpreter:
 
     def _skip_reason(self, node_id: str, round_number: int | None, inputs: dict[str, Any],
                      absent: list[str]) -> str:
-        node = self._analysis.flow.node(node_id)
+        node = self._nodes[node_id]
         if node.disabled:
             return "switched off"
         if round_number is not None and round_number not in parse_rounds(node.active_rounds):
@@ -240,7 +244,7 @@ class Interpreter:
         if self._stop.is_set():
             raise _StopRun("stopped by the user")
         analysis = self._analysis
-        node = analysis.flow.node(node_id)
+        node = self._nodes[node_id]
         node_type = analysis.types[node_id]
         spec = node_type.spec
         inputs, absent = self._gather(node_id)
@@ -264,7 +268,10 @@ class Interpreter:
         except Exception as exc:
             self.result.node_states[node_id] = "failed"
             call = self.backend.last_call
-            raise NodeFailed(node_id, node.type, round_number, call, f"{type(exc).__name__}: {exc}") from exc
+            failure = NodeFailed(node_id, node.type, round_number, call, f"{type(exc).__name__}: {exc}")
+            self.emit(RunEvent(EventKind.NODE_FAILED, str(failure), node_id, node.type, round_number,
+                               {"call": call, "error": failure.error}))
+            raise failure from exc
         for port, value in (outputs or {}).items():
             self.values[(node_id, port)] = value
         for port in spec.outputs:

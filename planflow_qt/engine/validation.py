@@ -71,6 +71,9 @@ class _Checker:
         self.types: dict[str, type[NodeType]] = {}
         self.params: dict[str, BaseModel] = {}
         self.nodes = {}
+        self.sources: dict[tuple[str, str], list[str]] = {}  # (node, input) -> source nodes, in wire order
+        for edge in flow.edges:
+            self.sources.setdefault(edge.dst, []).append(edge.src[0])
 
     def add(self, node_id: str, field: str, message: str, severity: str = "error") -> None:
         node = self.nodes.get(node_id)
@@ -150,11 +153,9 @@ class _Checker:
                 self.add(node_id, "type", f"more than one plan source ({', '.join(sources)}): keep one")
 
     def roi_label_of(self, node_id: str, port: str) -> str | None:
-        for edge in self.flow.edges:
-            if edge.dst == (node_id, port):
-                src = edge.src[0]
-                if src in self.params:
-                    return self.types[src].roi_label(self.params[src])
+        for src in self.sources.get((node_id, port), ()):
+            if src in self.params:
+                return self.types[src].roi_label(self.params[src])
         return None
 
     def check_roi_names(self) -> None:
@@ -220,22 +221,29 @@ def _loop_zones(checker: _Checker, graph: FlowGraph) -> list[LoopZone]:
     begins = [n for n, t in checker.types.items() if t.spec.type_id == "loop.begin"]
     ends = {n for n, t in checker.types.items() if t.spec.type_id == "loop.end"}
     zones: list[LoopZone] = []
-    paired: set[str] = set()
+    paired: dict[str, str] = {}  # end -> the begin of its loop
+    reported_ends: set[str] = set()  # ends of a loop reported as nested or with several ends: they have a begin
     for begin in begins:
         reach = graph.descendants(begin, stop=ends)
         found_ends = sorted(reach & ends, key=graph.index.get)
         nested = [n for n in reach if n in begins]
         if nested:
             checker.add(nested[0], "type", f"loops do not nest: this loop starts inside the loop of {begin}")
+            reported_ends.update(graph.descendants(begin) & ends)
             continue
         if not found_ends:
             checker.add(begin, "outputs.plan", "loop has no 'End of rounds' downstream: add loop.end")
             continue
         if len(found_ends) > 1:
             checker.add(begin, "outputs.plan", f"loop reaches several ends ({', '.join(found_ends)}): keep one")
+            reported_ends.update(found_ends)
             continue
         end = found_ends[0]
-        paired.add(end)
+        if end in paired:
+            checker.add(begin, "outputs.plan", f"loop ends at {end}, which already ends the loop of "
+                        f"{paired[end]}: give each loop its own loop.end")
+            continue
+        paired[end] = begin
         after = graph.descendants(end)
         body = (reach - ends) - after
         for node in sorted(body, key=graph.index.get):
@@ -247,7 +255,7 @@ def _loop_zones(checker: _Checker, graph: FlowGraph) -> list[LoopZone]:
             checker.add(node, "inputs", f"takes inputs from inside the loop of {begin} and from after its end "
                         f"{end}: move it inside or after the loop")
         zones.append(LoopZone(begin, end, sorted(body, key=graph.index.get)))
-    for end in sorted(ends - paired, key=graph.index.get):
+    for end in sorted(ends - paired.keys() - reported_ends, key=graph.index.get):
         checker.add(end, "inputs.plan", "'End of rounds' without a 'Rounds' (loop.begin) upstream")
     in_loop = {n for z in zones for n in (z.begin, z.end, *z.body)}
     for node_id, node in checker.nodes.items():

@@ -32,6 +32,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a flow may hold")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one too large for a float (1e400) would silently become infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number for a flow")
+    return value
+
+
 def _depth(value: Any, limit: int) -> int:
     stack = [(value, 1)]
     deepest = 0
@@ -52,7 +60,8 @@ def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise FlowFileError(source, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
+                          parse_float=_finite_float)
     except RecursionError:
         raise FlowFileError(source, f"nested deeper than {MAX_DEPTH} levels: not a flow file") from None
     except json.JSONDecodeError as exc:
@@ -61,8 +70,6 @@ def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
         raise FlowFileError(source, f"not a valid flow file: {exc}") from None
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise FlowFileError(source, f"nested deeper than {MAX_DEPTH} levels: not a flow file")
-    if isinstance(data, float) and not math.isfinite(data):
-        raise FlowFileError(source, "not a flow file")
     return data
 
 
@@ -73,7 +80,7 @@ def read_json(path: str | Path) -> Any:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise FlowFileError(path, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is not part of the JSON
     except FlowFileError:
         raise
     except UnicodeDecodeError as exc:

@@ -21,7 +21,7 @@ CURRENT_VERSION = 1
 # version N -> function that turns version-N data into version N + 1 data
 MIGRATIONS: dict[int, Migration] = {}
 
-_SCHEMA = re.compile(r"^planflow/(\d{1,4})$")
+_SCHEMA = re.compile(r"planflow/([0-9]{1,4})")
 
 
 def schema_version(data: dict[str, Any], source: str | Path) -> int:
@@ -29,7 +29,7 @@ def schema_version(data: dict[str, Any], source: str | Path) -> int:
     schema = data.get("schema")
     if schema is None:
         raise FlowFileError(source, f"no 'schema' key: a PlanFlow file starts with \"schema\": \"{SCHEMA}\"")
-    match = _SCHEMA.match(schema) if isinstance(schema, str) else None
+    match = _SCHEMA.fullmatch(schema) if isinstance(schema, str) else None
     if not match:
         raise FlowFileError(source, f"schema {schema!r} is not a PlanFlow schema (expected {SCHEMA!r})")
     return int(match.group(1))
