@@ -1,0 +1,81 @@
+"""Speed and memory of the simulated backend on the lung progressive flow.
+
+Prints the influence-matrix build time, the time of each round, the whole flow and the peak memory
+(resident set size of this process). Goal at 5 mm on a 2-core machine: whole flow < 15 s, < 1 GB.
+
+    python benchmarks/bench_simulated.py [--grid 5] [--case lung] [--flow flows/lung_progressive.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from planflow_qt.backends.simulated import SimulatedBackend
+from planflow_qt.engine.events import EventKind, RunEvent
+from planflow_qt.model.files import load_flow
+from planflow_qt.runner import execute
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process (MB), where the platform reports it."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flow", type=Path, default=ROOT / "flows" / "lung_progressive.json")
+    parser.add_argument("--case", default="lung")
+    parser.add_argument("--grid", type=float, default=5.0)
+    args = parser.parse_args()
+
+    rounds: dict[int, float] = {}
+    optimizations: list[float] = []
+    started: dict[str, float] = {}
+
+    def clock(event: RunEvent) -> None:
+        now = time.perf_counter()
+        if event.kind is EventKind.ROUND_STARTED:
+            started["round"] = now
+        elif event.kind is EventKind.ROUND_FINISHED:
+            rounds[event.round] = now - started["round"]
+        elif event.kind is EventKind.NODE_STARTED and event.node_type == "opt.run":
+            started["opt"] = now
+        elif event.kind is EventKind.NODE_FINISHED and event.node_type == "opt.run":
+            optimizations.append(now - started["opt"])
+
+    flow = load_flow(args.flow)
+    t0 = time.perf_counter()
+    backend = SimulatedBackend(case=args.case, grid_mm=args.grid)
+    phantom_s = time.perf_counter() - t0
+    outcome = execute(flow, backend, None, case=args.case, observers=[clock])
+    total_s = time.perf_counter() - t0
+    shape = backend.phantom.grid.shape
+    print(f"flow {args.flow.name} on {args.case} at {args.grid:g} mm (grid {shape[0]}x{shape[1]}x{shape[2]}): "
+          f"status {outcome.result.status}, {outcome.result.rounds} rounds")
+    print(f"phantom                {phantom_s:7.2f} s")
+    influence = backend.last_influence
+    if influence is not None:
+        print(f"influence matrix       {influence.seconds:7.2f} s  ({influence.n_control_points} control points, "
+              f"{influence.n_beamlets} beamlets, {influence.matrix.nnz / 1e6:.1f} M nonzeros)")
+    for number, seconds in rounds.items():
+        print(f"round {number:<2}               {seconds:7.2f} s")
+    if optimizations:
+        print(f"optimization (median)  {sorted(optimizations)[len(optimizations) // 2]:7.2f} s "
+              f"over {len(optimizations)} runs")
+    print(f"whole flow             {total_s:7.2f} s   (goal < 15 s at 5 mm)")
+    peak = peak_rss_mb()
+    print(f"peak memory            {peak:7.0f} MB  (goal < 1024 MB)" if peak else "peak memory: not reported here")
+
+
+if __name__ == "__main__":
+    main()
