@@ -41,10 +41,12 @@ class ConsoleProgress:
         elif kind is EventKind.ROUND_STARTED:
             self._metrics = []
         elif kind is EventKind.METRIC:
-            self._metrics.append(event.message)
+            unit = event.data.get("unit", "")
+            self._metrics.append(f"{event.data['name']} [bold]{event.data['value']:.4g}[/bold]{unit}")
         elif kind is EventKind.ROUND_FINISHED:
-            shown = "; ".join(self._metrics[:8])
-            out.print(f"[bold blue]{event.message}[/bold blue]" + (f"  {shown}" if shown else ""))
+            out.print(f"[bold blue]{event.message}[/bold blue]")
+            if self._metrics:
+                out.print("   " + " | ".join(self._metrics), soft_wrap=False)
         elif kind is EventKind.WARNING:
             out.print(f"[yellow]warning[/yellow] {event.node_id}: {event.message}")
         elif kind is EventKind.NODE_FAILED or kind is EventKind.RUN_FAILED:

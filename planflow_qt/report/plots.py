@@ -75,10 +75,13 @@ def dvh_compare_png(flow: Snapshot, baseline: Snapshot, rois: Sequence[str], nam
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     colors = roi_colors(rois)
-    draw_dvh(ax, flow, rois, colors, "-", f" ({names[0]})")
-    draw_dvh(ax, baseline, rois, colors, "--", f" ({names[1]})")
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(f"DVH: {names[0]} (solid) vs {names[1]} (dashed)")
+    draw_dvh(ax, flow, rois, colors, "-")
+    handles, labels = ax.get_legend_handles_labels()
+    draw_dvh(ax, baseline, rois, colors, "--")
+    handles += [ax.plot([], [], "-", color="k")[0], ax.plot([], [], "--", color="k")[0]]
+    labels += list(names)
+    ax.legend(handles, labels, fontsize=8, ncol=2, loc="center left")
+    ax.set_title(f"DVH: {names[0]} (solid) vs {names[1]} (dashed)", fontsize=11)
     return _png(fig)
 
 
@@ -96,11 +99,12 @@ def dose_slice_png(dose, masks: dict[str, object], voxel_mm: Sequence[float], ti
     shown = np.ma.masked_less(dose, 0.05 * top)
     image = ax.imshow(shown, cmap="jet", vmin=0, vmax=top, extent=extent, interpolation="bilinear", alpha=0.85)
     colors = roi_colors(list(masks))
+    xs = (np.arange(width) + 0.5) * voxel_mm[0]
+    ys = (np.arange(height) + 0.5) * voxel_mm[1]
     for roi, mask in masks.items():
         mask = np.asarray(mask, dtype=float)
         if mask.any():
-            ax.contour(mask, levels=[0.5], colors=[colors[roi]], linewidths=1.2,
-                       extent=(0, width * voxel_mm[0], 0, height * voxel_mm[1]), origin="upper")
+            ax.contour(xs, ys, mask, levels=[0.5], colors=[colors[roi]], linewidths=1.2)
             ax.plot([], [], color=colors[roi], label=roi)
     ax.set_facecolor("black")
     ax.set_title(title)

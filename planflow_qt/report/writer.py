@@ -33,17 +33,25 @@ def run_data(outcome) -> RunData:
 
 
 def _dose_slice(outcome) -> bytes | None:
-    """An axial dose slice, when the backend can give its dose grid (the simulated one can)."""
-    axial = getattr(outcome.backend, "axial_slice", None)
-    if axial is None or not outcome.recorder.snapshots:
+    """An axial dose slice through the target's center, when the backend exposes its dose grid and ROI
+    masks (the simulated backend does; RayStation shows its own)."""
+    backend = outcome.backend
+    if not (hasattr(backend, "dose_grid") and hasattr(backend, "roi_mask")) or not outcome.recorder.snapshots:
         return None
     try:
-        dose, masks, voxel_mm, where = axial(outcome.plotted_rois)
+        import numpy as np
+
+        grid = backend.dose_grid()
+        masks = {roi: backend.roi_mask(roi) for roi in outcome.plotted_rois}
+        targets = [roi for roi in masks if _is_target(roi)] or list(masks)
+        z = round(float(np.nonzero(masks[targets[0]])[2].mean())) if targets else grid.dose.shape[2] // 2
+        where = f"z = {grid.origin_mm[2] + z * grid.voxel_mm:.0f} mm"
+        prescription = float(outcome.recorder.final.stats.get(targets[0], {}).get("mean_cgy", 0)) or None
+        return dose_slice_png(grid.dose[:, :, z].T, {roi: m[:, :, z].T for roi, m in masks.items()},
+                              (grid.voxel_mm, grid.voxel_mm), f"Final dose, axial slice at {where}", prescription)
     except Exception as exc:  # a missing image must not lose the report
         log.warning("no dose slice: %s", exc)
         return None
-    prescription = getattr(outcome.backend, "prescription_cgy", None)
-    return dose_slice_png(dose, masks, voxel_mm, f"Dose at {where}", prescription)
 
 
 def comparison_rows(rois: list[str]) -> list[tuple[str, str, str, bool]]:
