@@ -1,0 +1,124 @@
+"""The RayStation objects a run works on, and how every call to them is made.
+
+Every RayStation method is called with keywords through `call`, every property set through `assign`; a
+failure becomes `RayStationError` naming the object, the method and its arguments. Nothing here saves
+the patient.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from planflow_qt.backends.base import BackendError
+from planflow_qt.backends.raystation.adapters import Feature, VersionAdapters
+from planflow_qt.backends.raystation.api import RayStationError, Scripting, describe_call, find_scripting
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """The case, examination, plan, beam set and optimization of one run, found lazily."""
+
+    def __init__(self, scripting: Scripting | None = None):
+        self.scripting = scripting or find_scripting()
+        self.adapters = VersionAdapters(self._application_version)
+        self._case: Any = None
+        self._exam: Any = None
+        self._plan: Any = None
+        self._beam_set: Any = None
+        self._optimization: Any = None
+
+    # -- calls -----------------------------------------------------------------------------------------------
+    def call(self, label: str, obj: Any, method: str, **kwargs: Any) -> Any:
+        """`obj.method(**kwargs)`; any failure becomes RayStationError naming `label.method(kwargs)`."""
+        try:
+            return getattr(obj, method)(**kwargs)
+        except Exception as exc:
+            raise RayStationError(describe_call(label, method, kwargs), exc) from exc
+
+    def call_adapted(self, feature: Feature, label: str, obj: Any, method: str, newer: dict[str, Any],
+                     older: dict[str, Any] | None) -> Any:
+        """A call whose keyword names changed between versions (see `VersionAdapters.call`)."""
+        try:
+            return self.adapters.call(feature, lambda kwargs: getattr(obj, method)(**kwargs), newer, older)
+        except BackendError:
+            raise
+        except Exception as exc:
+            used = older if self.adapters.chosen.get(feature.name) == feature.older and older else newer
+            raise RayStationError(describe_call(label, method, used), exc) from exc
+
+    def assign(self, label: str, obj: Any, name: str, value: Any) -> None:
+        """`obj.name = value`; a refusal becomes RayStationError naming the property and the value."""
+        try:
+            setattr(obj, name, value)
+        except Exception as exc:
+            raise RayStationError(f"{label}.{name} = {value!r}", exc) from exc
+
+    def current(self, kind: str, missing: str) -> Any:
+        """`get_current(kind)`, or BackendError(`missing`) when nothing is current."""
+        found = self.scripting.current(kind)
+        if found is None:
+            raise BackendError(missing)
+        return found
+
+    def _application_version(self) -> str:
+        ui = self.scripting.current("ui")
+        try:
+            return str(ui.GetApplicationVersion()) if ui is not None else "(version unknown)"
+        except Exception as exc:  # the version is only logged: never fail a run for it
+            log.debug("GetApplicationVersion failed: %s", exc)
+            return "(version unknown)"
+
+    # -- the objects -------------------------------------------------------------------------------------------
+    @property
+    def case(self) -> Any:
+        if self._case is None:
+            self._case = self.current("Case", "no case is open in RayStation: open a patient and a case, "
+                                              "then run the flow again")
+        return self._case
+
+    @property
+    def exam(self) -> Any:
+        if self._exam is None:
+            self._exam = self.current("Examination", "no examination is selected in RayStation: select the "
+                                                     "planning CT, then run the flow again")
+        return self._exam
+
+    def structure_set(self) -> Any:
+        return self.case.PatientModel.StructureSets[self.exam.Name]
+
+    def geometry(self, roi: str) -> Any:
+        """The ROI's geometry on the planning examination."""
+        geometries = self.structure_set().RoiGeometries
+        if roi not in geometries:
+            raise BackendError(f"no ROI named {roi!r} in the case")
+        return geometries[roi]
+
+    def use_plan(self, plan: Any, beam_set: Any) -> None:
+        """Work on `plan` and `beam_set` (and the beam set's optimization) from now on."""
+        index = next((i for i, b in enumerate(plan.BeamSets) if b is beam_set), 0)
+        self._plan, self._beam_set = plan, beam_set
+        self._optimization = plan.PlanOptimizations[index]
+
+    def _need_plan(self) -> None:
+        if self._plan is None:
+            raise BackendError("no plan: a 'New plan' or 'Current plan' node must come first")
+
+    @property
+    def plan(self) -> Any:
+        self._need_plan()
+        return self._plan
+
+    @property
+    def beam_set(self) -> Any:
+        self._need_plan()
+        return self._beam_set
+
+    @property
+    def optimization(self) -> Any:
+        self._need_plan()
+        return self._optimization
+
+    def total_dose(self) -> Any:
+        return self.plan.TreatmentCourse.TotalDose
