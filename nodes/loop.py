@@ -30,7 +30,8 @@ class LoopBegin(NodeType):
 
 
 class EndParams(Strict):
-    stop_when_idle: bool = Field(False, description="Stop after a round in which no gated action fired")
+    stop_when_idle: bool = Field(False, description="Stop after a round in which none of the gated actions that "
+                                                    "could run (active, switched on) fired")
 
 
 class LoopEnd(NodeType):

@@ -176,6 +176,8 @@ class Interpreter:
             self.emit(RunEvent(EventKind.ROUND_STARTED, f"round {round_number} of at most "
                                f"{begin_params.max_rounds}", zone.begin, "loop.begin", round_number))
             fired = 0
+            eligible = [n for n in gated if not self._nodes[n].disabled
+                        and round_number in parse_rounds(self._nodes[n].active_rounds)]
             for node_id in [zone.begin, *zone.body, zone.end]:
                 if self._run_node(node_id, round_number) and node_id in gated:
                     fired += 1
@@ -184,7 +186,7 @@ class Interpreter:
             reason = ""
             if stop:
                 reason = "stop condition true"
-            elif end_params.stop_when_idle and not fired:
+            elif end_params.stop_when_idle and eligible and not fired:
                 reason = "no gated action fired"
             elif round_number == begin_params.max_rounds:
                 reason = "maximum rounds reached"

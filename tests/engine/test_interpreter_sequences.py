@@ -171,6 +171,25 @@ def test_stop_when_idle_ends_the_loop_when_no_adjustment_matched():
     assert [result.metrics[r]["functions adjusted"] for r in (1, 2, 3)] == [1.0, 1.0, 0.0]
 
 
+def test_stop_when_idle_ignores_rounds_in_which_no_gated_action_could_run():
+    b = FlowBuilder("idle only when something could act")
+    lung_loop(b, max_rounds=6)
+    b.add("opt.adjust", "tighten", {"selector": {"tags": ["Lung_max"]}, "only_if_value": "<",
+                                    "value_threshold": 4e-4, "field": "dose", "mode": "scale", "amount": 0.9},
+          active_rounds=">=3")
+    b.wire("run", "tighten")
+    b.add("loop.end", "le", {"stop_when_idle": True})
+    b.wire("tighten", "le")
+    rb = RecordingBackend(rois=["PTV", "Lung_Both"], answers={"value:Lung_max": [1e-4, 1e-4, 1e-4, 5e-3]})
+
+    result, events = run(b, rb)
+
+    finished = [e for e in events if e.kind is EventKind.ROUND_FINISHED]
+    assert [e.data["fired"] for e in finished] == [0, 0, 1, 0]
+    assert result.rounds == 4, "rounds 1-2 had no active gated action, so they are not idle rounds"
+    assert finished[-1].data["stop_reason"] == "no gated action fired"
+
+
 def test_loop_without_stop_when_idle_runs_every_round_even_when_idle():
     b = FlowBuilder("not idle-stopped")
     lung_loop(b, max_rounds=4)
