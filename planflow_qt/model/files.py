@@ -40,19 +40,25 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _depth(value: Any, limit: int) -> int:
+def _check_structure(value: Any, limit: int) -> str | None:
+    """What is wrong with parsed JSON: nesting deeper than `limit`, or text that is not valid Unicode
+    (a lone surrogate escape such as \\ud800 loads but could never be saved back)."""
     stack = [(value, 1)]
-    deepest = 0
     while stack:
         item, depth = stack.pop()
-        deepest = max(deepest, depth)
         if depth > limit:
-            return depth
-        if isinstance(item, dict):
+            return f"nested deeper than {limit} levels: not a flow file"
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"text {item[:40]!r} holds an invalid character (a lone surrogate): fix or remove it"
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
-    return deepest
+    return None
 
 
 def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
@@ -68,8 +74,9 @@ def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
         raise FlowFileError(source, f"line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from None
     except ValueError as exc:
         raise FlowFileError(source, f"not a valid flow file: {exc}") from None
-    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
-        raise FlowFileError(source, f"nested deeper than {MAX_DEPTH} levels: not a flow file")
+    problem = _check_structure(data, MAX_DEPTH)
+    if problem:
+        raise FlowFileError(source, problem)
     return data
 
 

@@ -146,6 +146,9 @@ def test_invalid_document_names_node_and_field():
     ("", "line 1 column 1: not valid JSON: Expecting value"),
     ("[" * 65 + "]" * 65, "nested deeper than 64 levels: not a flow file"),
     ("[" * 100_000 + "]" * 100_000, "nested deeper than 64 levels: not a flow file"),
+    ('{"nodes": [{"title": "PTV\\ud800"}]}',
+     "text 'PTV\\ud800' holds an invalid character (a lone surrogate): fix or remove it"),
+    ('{"\\udfff": 1}', "text '\\udfff' holds an invalid character (a lone surrogate): fix or remove it"),
 ])
 def test_strict_json_refusals(text, message):
     with pytest.raises(FlowFileError) as info:
