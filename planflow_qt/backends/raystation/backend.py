@@ -49,6 +49,8 @@ from planflow_qt.model.planning import (
 
 log = logging.getLogger(__name__)
 
+TOTAL_DOSE = "plan.TreatmentCourse.TotalDose"
+
 _ROBUST_METHODS = {RobustMethod.COMPOSITE_WORST_CASE: "WeightedPowerMean",
                    RobustMethod.VOXELWISE_WORST_CASE: "VoxelwiseWorstCase"}
 _SPOT_FIELDS = ("spot_spacing_scale", "layer_spacing_scale", "proximal_layers", "distal_layers", "lateral_margin_cm")
@@ -88,20 +90,28 @@ class RayStationBackend(Session):
         self._prescription: Prescription | None = None
         self._beams_of: dict[str, list[str]] = {}
         self._achieved: dict[tuple[str, str], float | None] = {}
+        self._contoured: list[str] | None = None
 
     # -- the case ----------------------------------------------------------------------------------------------
     def roi_names(self) -> list[str]:
-        """Names of the ROIs of the case that have contours on the planning examination."""
-        geometries = self.structure_set().RoiGeometries
-        names = [roi.Name for roi in self.case.PatientModel.RegionsOfInterest]
-        return [n for n in names if self.call(f"RoiGeometries[{n!r}]", geometries[n], "HasContours")]
+        """Names of the ROIs of the case that have contours on the planning examination.
+
+        Read once, then again after this backend made an ROI or the user had the window (`wait_for_user`).
+        """
+        if self._contoured is None:
+            geometries = self.structure_set().RoiGeometries
+            names = [roi.Name for roi in self.case.PatientModel.RegionsOfInterest]
+            self._contoured = [n for n in names
+                               if self.call(f"structure_set.RoiGeometries[{n!r}]", geometries[n], "HasContours")]
+        return list(self._contoured)
 
     def roi_volume_cc(self, roi: str) -> float:
         """Volume of an ROI (cc)."""
-        return float(self.call(f"RoiGeometries[{roi!r}]", self.geometry(roi), "GetRoiVolume"))
+        return float(self.call(f"structure_set.RoiGeometries[{roi!r}]", self.geometry(roi), "GetRoiVolume"))
 
     def _roi(self, name: str, roi_type: str, color: str) -> Any:
         """The ROI `name`: the existing one (its geometry is replaced) or a new one."""
+        self._contoured = None
         model = self.case.PatientModel
         if name in model.RegionsOfInterest:
             return model.RegionsOfInterest[name]
@@ -112,7 +122,7 @@ class RayStationBackend(Session):
                            result_margin: Margin, roi_type: str, color: str) -> None:
         """ROI `name` = (A op B) with margins, by CreateAlgebraGeometry."""
         roi = self._roi(name, roi_type, color)
-        self.call(f"RegionsOfInterest[{name!r}]", roi, "CreateAlgebraGeometry", Examination=self.exam,
+        self.call(f"case.PatientModel.RegionsOfInterest[{name!r}]", roi, "CreateAlgebraGeometry", Examination=self.exam,
                   Algorithm="Auto", ExpressionA=_expression(a), ExpressionB=_expression(b),
                   ResultOperation=operation.value if b is not None else "None",
                   ResultMarginSettings=margin_settings(result_margin))
@@ -120,22 +130,22 @@ class RayStationBackend(Session):
     def create_roi_margin(self, name: str, source: str, margin: Margin, roi_type: str, color: str) -> None:
         """ROI `name` = `source` expanded or contracted, by CreateMarginGeometry."""
         roi = self._roi(name, roi_type, color)
-        self.call(f"RegionsOfInterest[{name!r}]", roi, "CreateMarginGeometry", Examination=self.exam,
+        self.call(f"case.PatientModel.RegionsOfInterest[{name!r}]", roi, "CreateMarginGeometry", Examination=self.exam,
                   SourceRoiName=source, MarginSettings=margin_settings(margin))
 
     def create_roi_wall(self, name: str, source: str, outward_cm: float, inward_cm: float, roi_type: str,
                         color: str) -> None:
         """A ring around `source`, by CreateWallGeometry (cm)."""
         roi = self._roi(name, roi_type, color)
-        self.call(f"RegionsOfInterest[{name!r}]", roi, "CreateWallGeometry", Examination=self.exam,
+        self.call(f"case.PatientModel.RegionsOfInterest[{name!r}]", roi, "CreateWallGeometry", Examination=self.exam,
                   SourceRoiName=source, OutwardDistance=float(outward_cm), InwardDistance=float(inward_cm))
 
     def create_roi_from_dose(self, name: str, threshold_cgy: float, roi_type: str, color: str) -> None:
         """ROI `name` from the isodose `threshold_cgy` of the plan's total dose."""
         dose = self.total_dose()
         roi = self._roi(name, roi_type, color)
-        self.call(f"RegionsOfInterest[{name!r}]", roi, "CreateRoiGeometryFromDose", DoseDistribution=dose,
-                  ThresholdLevel=float(threshold_cgy))
+        self.call(f"case.PatientModel.RegionsOfInterest[{name!r}]", roi, "CreateRoiGeometryFromDose",
+                  DoseDistribution=dose, ThresholdLevel=float(threshold_cgy))
 
     # -- the plan ----------------------------------------------------------------------------------------------
     def create_plan(self, setup: PlanSetup) -> str:
@@ -144,7 +154,7 @@ class RayStationBackend(Session):
         plan = self.call("case", self.case, "AddNewPlan", PlanName=setup.name, PlannedBy="", Comment="",
                          ExaminationName=exam_name, IsMedicalOncologyPlan=False, AllowDuplicateNames=False)
         protons = setup.technique is Technique.IMPT
-        beam_set = self.call(f"TreatmentPlans[{setup.name!r}]", plan, "AddNewBeamSet", Name=setup.beam_set,
+        beam_set = self.call("plan", plan, "AddNewBeamSet", Name=setup.beam_set,
                              ExaminationName=exam_name, MachineName=setup.machine,
                              Modality="Protons" if protons else "Photons",
                              TreatmentTechnique="ProtonPencilBeamScanning" if protons else "VMAT",
@@ -181,7 +191,7 @@ class RayStationBackend(Session):
                       position_cm: tuple[float, float, float] | None = None) -> tuple[float, float, float]:
         """Isocenter data at an ROI's center, a POI or coordinates (cm), used by the beams added next."""
         if roi is not None:
-            point = self.call(f"RoiGeometries[{roi!r}]", self.geometry(roi), "GetCenterOfRoi")
+            point = self.call(f"structure_set.RoiGeometries[{roi!r}]", self.geometry(roi), "GetCenterOfRoi")
         elif poi is not None:
             pois = self.structure_set().PoiGeometries
             if poi not in pois:
@@ -243,20 +253,20 @@ class RayStationBackend(Session):
             if template not in names:
                 raise BackendError(f"no clinical goal template {template!r}; templates: {', '.join(names)}")
             loaded = self.call("PatientDB", db, "LoadTemplateClinicalGoals", templateName=template, lockMode="Read")
-            self.call("EvaluationSetup", setup, "ApplyClinicalGoalTemplate", Template=loaded,
+            self.call("plan.TreatmentCourse.EvaluationSetup", setup, "ApplyClinicalGoalTemplate", Template=loaded,
                       AssociatedRoisAndPois=dict(roi_map), AssociatedBeamSets={},
                       AddClinicalGoalsDefinedOnTotalDose=True, ReplaceExistingClinicalGoals=False)
         for goal in goals_:
             level, parameter = goals.to_raystation(goal)
             common = {"RoiName": goal.roi, "GoalCriteria": goal.criterion.value, "GoalType": goal.type.value,
                       "ParameterValue": parameter, "IsComparativeGoal": False, "Priority": int(goal.priority)}
-            self.call_adapted(GOAL_LEVEL, "EvaluationSetup", setup, "AddClinicalGoal",
+            self.call_adapted(GOAL_LEVEL, "plan.TreatmentCourse.EvaluationSetup", setup, "AddClinicalGoal",
                               {**common, "PrimaryAcceptanceLevel": level}, {**common, "AcceptanceLevel": level})
 
     def set_robustness(self, robustness: Robustness) -> None:
         """SaveRobustnessParameters: setup uncertainties in cm, density as a fraction."""
         parameters = self.optimization.OptimizationParameters
-        self.call("OptimizationParameters", parameters, "SaveRobustnessParameters",
+        self.call(f"{self.optimization_label}.OptimizationParameters", parameters, "SaveRobustnessParameters",
                   PositionUncertaintyAnterior=float(robustness.anterior_cm),
                   PositionUncertaintyPosterior=float(robustness.posterior_cm),
                   PositionUncertaintySuperior=float(robustness.superior_cm),
@@ -276,10 +286,12 @@ class RayStationBackend(Session):
         """Iterations (int), tolerance (float), intermediate and final dose."""
         parameters = self.optimization.OptimizationParameters
         algorithm, dose = parameters.Algorithm, parameters.DoseCalculation
-        self.assign("Algorithm", algorithm, "MaxNumberOfIterations", int(settings.iterations))
-        self.assign("Algorithm", algorithm, "OptimalityTolerance", float(settings.tolerance))
-        self.assign("DoseCalculation", dose, "ComputeIntermediateDose", bool(settings.compute_intermediate_dose))
-        self.assign("DoseCalculation", dose, "ComputeFinalDose", bool(settings.compute_final_dose))
+        label = f"{self.optimization_label}.OptimizationParameters"
+        self.assign(f"{label}.Algorithm", algorithm, "MaxNumberOfIterations", int(settings.iterations))
+        self.assign(f"{label}.Algorithm", algorithm, "OptimalityTolerance", float(settings.tolerance))
+        self.assign(f"{label}.DoseCalculation", dose, "ComputeIntermediateDose",
+                    bool(settings.compute_intermediate_dose))
+        self.assign(f"{label}.DoseCalculation", dose, "ComputeFinalDose", bool(settings.compute_final_dose))
 
     # -- optimization functions --------------------------------------------------------------------------------
     def _functions(self) -> list[tuple[str, Any, bool]]:
@@ -336,9 +348,9 @@ class RayStationBackend(Session):
         if tag in tags:
             raise BackendError(f"a function tagged {tag!r} already exists")
         newer, older = self._flags(spec)
-        function = self.call_adapted(BEAM_RESTRICTION, "plan_optimization", self.optimization,
+        function = self.call_adapted(BEAM_RESTRICTION, self.optimization_label, self.optimization,
                                      "AddOptimizationFunction", newer, older)
-        self.assign("function", function, "Tag", tag)
+        self.assign(f"function {tag!r}", function, "Tag", tag)
         self._write(tag, function, functions.parameter_fields(spec))
         self._beams_of[tag] = list(spec.beams)
 
@@ -351,11 +363,11 @@ class RayStationBackend(Session):
         if (spec.type, spec.roi, spec.constraint, spec.robust, spec.beams) != (
                 current.type, current.roi, current.constraint, current.robust, current.beams):
             newer, older = self._flags(spec)
-            self.call_adapted(BEAM_RESTRICTION, "plan_optimization", self.optimization, "EditOptimizationFunction",
+            self.call_adapted(BEAM_RESTRICTION, self.optimization_label, self.optimization, "EditOptimizationFunction",
                               {**newer, "DoseBasedRoiFunction": function},
                               None if older is None else {**older, "DoseBasedRoiFunction": function})
             if function.Tag != tag:
-                self.assign("function", function, "Tag", tag)
+                self.assign(f"function {tag!r}", function, "Tag", tag)
             self._write(tag, function, functions.parameter_fields(spec))
         else:
             self._write(tag, function, functions.changed_fields(current, spec))
@@ -374,8 +386,14 @@ class RayStationBackend(Session):
         return FunctionState(spec=spec, value=float(feedback.FunctionValue), achieved=self._achieved[key])
 
     def _achieved_level(self, spec: FunctionSpec) -> float | None:
-        """What the function achieves on the current dose: min / max / mean dose, D at its volume, or its EUD."""
+        """What the function achieves on the total dose: min / max / mean dose, D at its volume, or its EUD.
+
+        None for fall-offs, uniformity constraints and functions restricted to some beams (their dose is not
+        the total dose).
+        """
         t = spec.type
+        if spec.beams:
+            return None
         if t in (FunctionType.MIN_DOSE, FunctionType.MAX_DOSE, FunctionType.UNIFORM_DOSE):
             statistic = {FunctionType.MIN_DOSE: DoseStatistic.MIN, FunctionType.MAX_DOSE: DoseStatistic.MAX}.get(
                 t, DoseStatistic.MEAN)
@@ -383,7 +401,7 @@ class RayStationBackend(Session):
         if t in DVH_TYPES:
             return self.dose_at_volume(spec.roi, volume_percent=spec.volume_percent, volume_cc=spec.volume_cc)
         if t in EUD_TYPES:
-            doses = self.call("TotalDose", self.total_dose(), "GetDoseAtRelativeVolumes", RoiName=spec.roi,
+            doses = self.call(TOTAL_DOSE, self.total_dose(), "GetDoseAtRelativeVolumes", RoiName=spec.roi,
                               RelativeVolumes=functions.eud_volumes())
             return functions.eud_from_dvh(list(doses), spec.eud_a, 1e-3 * max(spec.dose_cgy, 1e-6))
         return None
@@ -394,12 +412,12 @@ class RayStationBackend(Session):
     def run_optimization(self) -> None:
         """RunOptimization from the current state."""
         self._dose_changed()
-        self.call("plan_optimization", self.optimization, "RunOptimization")
+        self.call(self.optimization_label, self.optimization, "RunOptimization")
 
     def reset_optimization(self) -> None:
         """ResetOptimization."""
         self._dose_changed()
-        self.call("plan_optimization", self.optimization, "ResetOptimization")
+        self.call(self.optimization_label, self.optimization, "ResetOptimization")
 
     def normalize_to_prescription(self) -> None:
         """Scale the beam set to its primary prescription (ScaleToPrimaryPrescriptionDoseReference, or
@@ -436,20 +454,20 @@ class RayStationBackend(Session):
             fraction = float(volume_cc) / self.roi_volume_cc(roi)
         else:
             fraction = float(volume_percent) / 100.0
-        doses = self.call("TotalDose", self.total_dose(), "GetDoseAtRelativeVolumes", RoiName=roi,
+        doses = self.call(TOTAL_DOSE, self.total_dose(), "GetDoseAtRelativeVolumes", RoiName=roi,
                           RelativeVolumes=[min(max(fraction, 0.0), 1.0)])
         return float(doses[0])
 
     def volume_at_dose(self, roi: str, dose_cgy: float, absolute: bool = False) -> float:
         """GetRelativeVolumeAtDoseValues: percent, or cc (fraction x GetRoiVolume())."""
-        volumes = self.call("TotalDose", self.total_dose(), "GetRelativeVolumeAtDoseValues", RoiName=roi,
+        volumes = self.call(TOTAL_DOSE, self.total_dose(), "GetRelativeVolumeAtDoseValues", RoiName=roi,
                             DoseValues=[float(dose_cgy)])
         fraction = float(volumes[0])
         return fraction * self.roi_volume_cc(roi) if absolute else 100.0 * fraction
 
     def dose_statistic(self, roi: str, statistic: DoseStatistic) -> float:
         """GetDoseStatistic: Average, Min or Max (cGy)."""
-        return float(self.call("TotalDose", self.total_dose(), "GetDoseStatistic", RoiName=roi,
+        return float(self.call(TOTAL_DOSE, self.total_dose(), "GetDoseStatistic", RoiName=roi,
                                DoseType=statistic.value))
 
     def dvh(self, roi: str, step_cgy: float = 10.0) -> list[tuple[float, float]]:
@@ -458,7 +476,7 @@ class RayStationBackend(Session):
             raise BackendError("the DVH step must be positive")
         top = self.dose_statistic(roi, DoseStatistic.MAX)
         levels = [i * float(step_cgy) for i in range(int(top // step_cgy) + 2)]
-        volumes = self.call("TotalDose", self.total_dose(), "GetRelativeVolumeAtDoseValues", RoiName=roi,
+        volumes = self.call(TOTAL_DOSE, self.total_dose(), "GetRelativeVolumeAtDoseValues", RoiName=roi,
                             DoseValues=levels)
         return [(d, 100.0 * float(v)) for d, v in zip(levels, volumes, strict=True)]
 
@@ -473,7 +491,7 @@ class RayStationBackend(Session):
             if goal is None:
                 log.info("clinical goal %d (%s) is not evaluated by PlanFlow", i, planning.Type)
                 continue
-            label = f"EvaluationFunctions[{i}]"
+            label = f"plan.TreatmentCourse.EvaluationSetup.EvaluationFunctions[{i}]"
             value = float(self.call(label, function, "GetClinicalGoalValue"))
             met = bool(self.call(label, function, "EvaluateClinicalGoal"))
             results.append(GoalResult(goal=goal, value=goals.value_from_raystation(GoalType(goal.type), value),
@@ -484,6 +502,7 @@ class RayStationBackend(Session):
     def wait_for_user(self, message: str) -> None:
         """await_user_input: RayStation's window is unlocked until the user continues."""
         self._dose_changed()
+        self._contoured = None
         try:
             self.scripting.await_user_input(message)
         except Exception as exc:

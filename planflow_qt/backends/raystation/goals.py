@@ -33,7 +33,7 @@ def from_raystation(roi: str, criteria: str, goal_type: str, level: float, param
         criterion = GoalCriterion(criteria)
     except ValueError:
         return None
-    level = 100.0 * level if kind is GoalType.VOLUME_AT_DOSE else level
-    parameter = 100.0 * parameter if kind is GoalType.DOSE_AT_VOLUME else parameter
+    level = round(100.0 * level, 9) if kind is GoalType.VOLUME_AT_DOSE else level
+    parameter = round(100.0 * parameter, 9) if kind is GoalType.DOSE_AT_VOLUME else parameter
     return ClinicalGoal(roi=roi, criterion=criterion, type=kind, level=float(level), parameter=float(parameter or 0.0),
                         priority=max(1, min(99, int(priority))))

@@ -28,6 +28,7 @@ class Session:
         self._plan: Any = None
         self._beam_set: Any = None
         self._optimization: Any = None
+        self.optimization_label = "plan.PlanOptimizations[0]"
 
     # -- calls -----------------------------------------------------------------------------------------------
     def call(self, label: str, obj: Any, method: str, **kwargs: Any) -> Any:
@@ -100,6 +101,7 @@ class Session:
         index = next((i for i, b in enumerate(plan.BeamSets) if b is beam_set), 0)
         self._plan, self._beam_set = plan, beam_set
         self._optimization = plan.PlanOptimizations[index]
+        self.optimization_label = f"plan.PlanOptimizations[{index}]"
 
     def _need_plan(self) -> None:
         if self._plan is None:

@@ -158,10 +158,13 @@ class OptimizationFunction(RsObject):
 
     @property
     def FunctionValue(self) -> FunctionValue | None:
+        """The feedback value (None before the function was optimized); the read is recorded."""
+        call = self._world.recorder.record(self._path, "FunctionValue", {}, kind="get")
         sim = self._world.sim
         if self._world.sim_plan is not self._po._plan or self._key not in sim.function_tags():
             return None
         value = sim.function_state(self._key).value
+        call.kwargs["value"] = value
         return None if value is None else FunctionValue(value)
 
     def _spec(self) -> FunctionSpec:

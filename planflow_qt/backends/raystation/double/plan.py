@@ -140,7 +140,7 @@ class PlanningGoal(RsObject):
     IsComparativeGoal = property(lambda self: self._kw.get("IsComparativeGoal", False))
 
     def _identity(self) -> tuple:
-        return (self._kw["RoiName"], self.GoalCriteria, self.Type, float(self.PrimaryAcceptanceLevel),
+        return (self._kw["RoiName"], self.GoalCriteria, self.Type, float(self._kw["PrimaryAcceptanceLevel"]),
                 float(self.ParameterValue), self.IsComparativeGoal)
 
 
@@ -180,7 +180,7 @@ class EvaluationFunction(RsObject):
 
     @rs_method
     def EvaluateClinicalGoal(self) -> bool:
-        value, level = self._value(), float(self._goal.PrimaryAcceptanceLevel)
+        value, level = self._value(), float(self._goal._kw["PrimaryAcceptanceLevel"])
         return value >= level if self._goal.GoalCriteria == "AtLeast" else value <= level
 
 

@@ -94,8 +94,8 @@ class Signature:
 class ApiProfile:
     """One API generation: version string, whether the `raystation` package exists, and the name changes.
 
-    `renames[method][new] = old` (None drops the keyword), `absent` methods do not exist, `extra[method]`
-    adds keywords in the signature syntax.
+    `renames[method][new] = old` (None drops the keyword), `absent` methods and attributes do not exist,
+    `extra[method]` adds keywords in the signature syntax.
     """
 
     generation: str
@@ -131,17 +131,19 @@ _OLD_RESTRICT = {"RestrictToBeams": "RestrictToBeam"}
 PROFILES: dict[str, ApiProfile] = {
     "2025": ApiProfile(
         generation="2025", version="2025.0.0.0 (PlanFlow test double)", raystation_package=True,
-        absent=frozenset({"AddDosePrescriptionToRoi", "NormalizeToPrescription"})),
+        absent=frozenset({"AddDosePrescriptionToRoi", "NormalizeToPrescription", "AcceptanceLevel"})),
     "2023B": ApiProfile(
         generation="2023B", version="2023B (PlanFlow test double)", raystation_package=False,
         renames=_OLD_GOALS,
-        absent=frozenset({"AddDosePrescriptionToRoi", "ScaleToPrimaryPrescriptionDoseReference"}),
+        absent=frozenset({"AddDosePrescriptionToRoi", "ScaleToPrimaryPrescriptionDoseReference",
+                          "PrimaryAcceptanceLevel"}),
         extra={"RunOptimization": "?ScalingOfSoftMachineConstraints"}),
     "8B": ApiProfile(
         generation="8B", version="8B (PlanFlow test double)", raystation_package=False,
         renames={**_OLD_GOALS, "CreateArcBeam": _OLD_BEAMS, "CreatePBSIonBeam": _OLD_BEAMS,
                  "AddOptimizationFunction": _OLD_RESTRICT, "EditOptimizationFunction": _OLD_RESTRICT},
-        absent=frozenset({"AddRoiPrescriptionDoseReference", "ScaleToPrimaryPrescriptionDoseReference"})),
+        absent=frozenset({"AddRoiPrescriptionDoseReference", "ScaleToPrimaryPrescriptionDoseReference",
+                          "PrimaryAcceptanceLevel"})),
 }
 """2025: the newest names. 2023B: `AcceptanceLevel`, `NormalizeToPrescription`, no `raystation` package.
 8B (before RayStation 9): also `Energy`/`CouchAngle`, `RestrictToBeam` (one name), `AddDosePrescriptionToRoi`."""

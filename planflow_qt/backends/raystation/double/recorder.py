@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass
 class Call:
-    """One recorded call. `kind`: `call` (an API method), `set` (a property) or `global` (get_current...)."""
+    """One recorded call. `kind`: `call` (an API method), `set` (a property assignment), `get` (a read of a
+    feedback value) or `global` (get_current, CompositeAction, await_user_input, set_progress)."""
 
     path: str
     method: str
@@ -19,6 +20,8 @@ class Call:
     def __str__(self) -> str:
         if self.kind == "set":
             return f"{self.path}.{self.method} = {self.kwargs['value']!r}"
+        if self.kind == "get":
+            return f"{self.path}.{self.method} -> {self.kwargs.get('value')!r}"
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
         prefix = f"{self.path}." if self.path else ""
         return f"{prefix}{self.method}({args})" + (f"  -> {self.error}" if self.error else "")
