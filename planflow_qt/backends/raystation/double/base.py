@@ -173,6 +173,22 @@ class Collection(RsObject):
         self._items = [i for i in self._items if i is not item]
 
 
+def number(value: Any, what: str, low: float | None = None, high: float | None = None) -> float:
+    """A number argument, `SystemError` when it is not one or lies outside [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SystemError(f"{what} must be a number, not {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise SystemError(f"{what} = {value!r} is outside {low:g}-{high:g}")
+    return float(value)
+
+
+def position(value: Any, what: str) -> tuple[float, float, float]:
+    """An {x, y, z} dict (cm) as a tuple, `SystemError` otherwise."""
+    if not isinstance(value, dict) or set(value) != {"x", "y", "z"}:
+        raise SystemError(f"{what} must be a dict with keys x, y, z (cm)")
+    return tuple(number(value[k], f"{what}[{k!r}]") for k in "xyz")  # type: ignore[return-value]
+
+
 class Point:
     """A point with `.x .y .z` (cm)."""
 

@@ -1,4 +1,4 @@
-"""The double's plan, beam set, beams, total dose and clinical goals.
+"""The double's plan, beam set and beams (total dose and goals: `evaluation.py`).
 
 One beam set per plan. Dose comes from the simulated backend's plan, which is the most recently created
 one: dose operations on an older plan raise `SystemError`.
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from planflow_qt.backends.raystation.double.base import Collection, RsObject, rs_method
+from planflow_qt.backends.raystation.double.base import Collection, RsObject, number, position, rs_method
+from planflow_qt.backends.raystation.double.evaluation import TreatmentCourse
 from planflow_qt.backends.raystation.double.optimization import PlanOptimization
 from planflow_qt.model.planning import (
     Arc,
     Direction,
     DoseAlgorithm,
-    DoseStatistic,
     PlanSetup,
     Prescription,
     PrescriptionType,
@@ -35,21 +33,6 @@ _ALGORITHMS = {"CCDose": ("Photons", DoseAlgorithm.COLLAPSED_CONE),
 _TECHNIQUES = {("Photons", "VMAT"): Technique.VMAT, ("Protons", "ProtonPencilBeamScanning"): Technique.IMPT}
 _PRESCRIPTION_TYPES = ("DoseAtVolume", "MedianDose", "AverageDose", "DoseAtAbsoluteVolume", "NearMinimumDose",
                        "NearMaximumDose")
-GOAL_TYPES = ("DoseAtVolume", "DoseAtAbsoluteVolume", "VolumeAtDose", "AbsoluteVolumeAtDose", "AverageDose")
-
-
-def _number(value: Any, what: str, low: float | None = None, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SystemError(f"{what} must be a number, not {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise SystemError(f"{what} = {value!r} is outside {low:g}-{high:g}")
-    return float(value)
-
-
-def _position(value: Any, what: str) -> tuple[float, float, float]:
-    if not isinstance(value, dict) or set(value) != {"x", "y", "z"}:
-        raise SystemError(f"{what} must be a dict with keys x, y, z (cm)")
-    return tuple(_number(value[k], f"{what}[{k!r}]") for k in "xyz")  # type: ignore[return-value]
 
 
 class Beam(RsObject):
@@ -70,190 +53,6 @@ class Beam(RsObject):
     @property
     def ArcStopGantryAngle(self) -> float | None:
         return self._settings.get("ArcStopGantryAngle")
-
-
-class DoseDistribution(RsObject):
-    """The plan's total dose; every number comes from the simulated backend."""
-
-    def __init__(self, world: World, plan: Plan, path: str):
-        super().__init__(world, path)
-        self._plan = plan
-
-    def _roi(self, name: Any) -> str:
-        self._plan._require_sim()
-        rois = self._world.case.PatientModel.RegionsOfInterest
-        if not isinstance(name, str) or name not in rois or not rois[name]._has_geometry:
-            raise SystemError(f"ROI {name!r} not found or without contours")
-        return name
-
-    def _curve(self, roi: str) -> tuple[np.ndarray, np.ndarray]:
-        """The ROI's cumulative DVH from the simulated dose: distinct doses and the fraction receiving each.
-
-        The simulated backend's convention (linear between voxel doses, rounded to 1e-9), computed once per
-        query so that long lists of volumes or doses stay fast.
-        """
-        sim = self._world.sim
-        dose = sim.dose_grid().dose[sim.roi_mask(roi)]
-        if dose.size == 0:
-            raise SystemError(f"ROI {roi!r} is empty")
-        values, first = np.unique(np.sort(dose, kind="stable"), return_index=True)
-        return values, (dose.size - first) / dose.size
-
-    @rs_method
-    def GetDoseAtRelativeVolumes(self, **kw: Any) -> list[float]:
-        roi = self._roi(kw["RoiName"])
-        fractions = [_number(v, "RelativeVolumes", 0.0, 1.0) for v in kw["RelativeVolumes"]]
-        values, volume = self._curve(roi)
-        return [round(float(d), 9) for d in np.interp(fractions, volume[::-1], values[::-1])]
-
-    @rs_method
-    def GetRelativeVolumeAtDoseValues(self, **kw: Any) -> list[float]:
-        roi = self._roi(kw["RoiName"])
-        doses = np.array([_number(d, "DoseValues", 0.0) for d in kw["DoseValues"]])
-        values, volume = self._curve(roi)
-        fractions = np.where(doses > values[-1], 0.0, np.interp(doses, values, volume))
-        return [round(float(f), 9) for f in fractions]
-
-    @rs_method
-    def GetDoseStatistic(self, **kw: Any) -> float:
-        roi = self._roi(kw["RoiName"])
-        try:
-            statistic = DoseStatistic(kw["DoseType"])
-        except ValueError:
-            raise SystemError(f"DoseType must be 'Average', 'Min' or 'Max', not {kw['DoseType']!r}") from None
-        return self._world.sim.dose_statistic(roi, statistic)
-
-
-class PlanningGoal(RsObject):
-    """What a clinical goal asks, in RayStation's units."""
-
-    def __init__(self, world: World, path: str, kw: dict[str, Any]):
-        super().__init__(world, path)
-        self._kw = kw
-
-    Type = property(lambda self: self._kw["GoalType"])
-    GoalCriteria = property(lambda self: self._kw["GoalCriteria"])
-    PrimaryAcceptanceLevel = property(lambda self: self._kw["PrimaryAcceptanceLevel"])
-    AcceptanceLevel = property(lambda self: self._kw["PrimaryAcceptanceLevel"])
-    ParameterValue = property(lambda self: self._kw.get("ParameterValue", 0.0))
-    Priority = property(lambda self: self._kw.get("Priority", 1))
-    IsComparativeGoal = property(lambda self: self._kw.get("IsComparativeGoal", False))
-
-    def _identity(self) -> tuple:
-        return (self._kw["RoiName"], self.GoalCriteria, self.Type, float(self._kw["PrimaryAcceptanceLevel"]),
-                float(self.ParameterValue), self.IsComparativeGoal)
-
-
-class EvaluationFunction(RsObject):
-    """A clinical goal of the plan."""
-
-    def __init__(self, world: World, setup: EvaluationSetup, path: str, kw: dict[str, Any]):
-        super().__init__(world, path)
-        self._setup = setup
-        self._goal = PlanningGoal(world, f"{path}.PlanningGoal", kw)
-
-    @property
-    def ForRegionOfInterest(self) -> Any:
-        return self._world.case.PatientModel.RegionsOfInterest[self._goal._kw["RoiName"]]
-
-    @property
-    def PlanningGoal(self) -> PlanningGoal:
-        return self._goal
-
-    def _value(self) -> float:
-        self._setup._plan._require_sim()
-        sim, goal = self._world.sim, self._goal
-        roi, parameter = goal._kw["RoiName"], float(goal.ParameterValue)
-        if goal.Type == "DoseAtVolume":
-            return sim.dose_at_volume(roi, volume_percent=100.0 * parameter)
-        if goal.Type == "DoseAtAbsoluteVolume":
-            return sim.dose_at_volume(roi, volume_cc=parameter)
-        if goal.Type == "VolumeAtDose":
-            return sim.volume_at_dose(roi, parameter) / 100.0
-        if goal.Type == "AbsoluteVolumeAtDose":
-            return sim.volume_at_dose(roi, parameter, absolute=True)
-        return sim.dose_statistic(roi, DoseStatistic.MEAN)
-
-    @rs_method
-    def GetClinicalGoalValue(self) -> float:
-        return self._value()
-
-    @rs_method
-    def EvaluateClinicalGoal(self) -> bool:
-        value, level = self._value(), float(self._goal._kw["PrimaryAcceptanceLevel"])
-        return value >= level if self._goal.GoalCriteria == "AtLeast" else value <= level
-
-
-class EvaluationSetup(RsObject):
-    """The clinical goals of the plan."""
-
-    def __init__(self, world: World, plan: Plan):
-        super().__init__(world, f"case.TreatmentPlans[{plan.Name!r}].TreatmentCourse.EvaluationSetup")
-        self._plan = plan
-        self._functions = Collection(world, f"{self._path}.EvaluationFunctions", key=None)
-
-    @property
-    def EvaluationFunctions(self) -> Collection:
-        return self._functions
-
-    def _add_goal(self, kw: dict[str, Any]) -> EvaluationFunction:
-        rois = self._world.case.PatientModel.RegionsOfInterest
-        if kw["RoiName"] not in rois:
-            raise SystemError(f"ROI {kw['RoiName']!r} not found in the case")
-        if kw["GoalCriteria"] not in ("AtLeast", "AtMost"):
-            raise SystemError(f"GoalCriteria must be 'AtLeast' or 'AtMost', not {kw['GoalCriteria']!r}")
-        if kw["GoalType"] not in GOAL_TYPES:
-            raise SystemError(f"GoalType {kw['GoalType']!r} is not simulated; types: {', '.join(GOAL_TYPES)}")
-        goal_type = kw["GoalType"]
-        _number(kw["PrimaryAcceptanceLevel"], "acceptance level", 0.0, 1.0 if goal_type == "VolumeAtDose" else None)
-        _number(kw.get("ParameterValue", 0.0), "ParameterValue", 0.0, 1.0 if goal_type == "DoseAtVolume" else None)
-        priority = kw.get("Priority", 1)
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise SystemError(f"Priority must be an integer, not {priority!r}")
-        path = f"{self._path}.EvaluationFunctions[{len(self._functions)}]"
-        function = EvaluationFunction(self._world, self, path, kw)
-        if any(f.PlanningGoal._identity() == function.PlanningGoal._identity() for f in self._functions):
-            raise SystemError("An identical clinical goal already exists.")
-        return self._functions._add(function)
-
-    @rs_method
-    def AddClinicalGoal(self, **kw: Any) -> EvaluationFunction:
-        return self._add_goal(kw)
-
-    @rs_method
-    def ApplyClinicalGoalTemplate(self, **kw: Any) -> None:
-        template = kw["Template"]
-        goals = getattr(template, "_goals", None)
-        if goals is None:
-            raise SystemError("Template must be a clinical goal template loaded from the PatientDB")
-        mapping = kw.get("AssociatedRoisAndPois") or {}
-        if kw.get("ReplaceExistingClinicalGoals", False):
-            self._functions._items.clear()
-        for goal in goals:
-            volume_goal = goal.type.value == "VolumeAtDose"
-            self._add_goal({
-                "RoiName": mapping.get(goal.roi, goal.roi), "GoalCriteria": goal.criterion.value,
-                "GoalType": goal.type.value,
-                "PrimaryAcceptanceLevel": goal.level / 100.0 if volume_goal else goal.level,
-                "ParameterValue": goal.parameter / 100.0 if goal.type.value == "DoseAtVolume" else goal.parameter,
-                "IsComparativeGoal": False, "Priority": goal.priority})
-
-
-class TreatmentCourse(RsObject):
-    """Total dose and evaluation of the plan."""
-
-    def __init__(self, world: World, plan: Plan):
-        super().__init__(world, f"case.TreatmentPlans[{plan.Name!r}].TreatmentCourse")
-        self._dose = DoseDistribution(world, plan, f"{self._path}.TotalDose")
-        self._evaluation = EvaluationSetup(world, plan)
-
-    @property
-    def TotalDose(self) -> DoseDistribution:
-        return self._dose
-
-    @property
-    def EvaluationSetup(self) -> EvaluationSetup:
-        return self._evaluation
 
 
 class BeamSet(RsObject):
@@ -281,8 +80,8 @@ class BeamSet(RsObject):
             kind = PrescriptionType(kw["PrescriptionType"])
         except ValueError:
             raise SystemError(f"PrescriptionType {kw['PrescriptionType']!r} is not simulated") from None
-        dose = _number(kw["DoseValue"], "DoseValue", 0.0)
-        volume = _number(kw["DoseVolume"], "DoseVolume", 0.0, 100.0)
+        dose = number(kw["DoseValue"], "DoseValue", 0.0)
+        volume = number(kw["DoseVolume"], "DoseVolume", 0.0, 100.0)
         prescription = Prescription(roi=kw["RoiName"], dose_cgy=dose, kind=kind,
                                     volume_percent=volume if kind is PrescriptionType.DOSE_AT_VOLUME else 95.0)
         if self._prescription is None:
@@ -300,12 +99,12 @@ class BeamSet(RsObject):
 
     @rs_method
     def SetDefaultDoseGrid(self, **kw: Any) -> None:
-        for size in _position(kw["VoxelSize"], "VoxelSize"):
-            _number(size, "VoxelSize", 0.05, 1.0)
+        for size in position(kw["VoxelSize"], "VoxelSize"):
+            number(size, "VoxelSize", 0.05, 1.0)
 
     @rs_method
     def CreateDefaultIsocenterData(self, **kw: Any) -> dict[str, Any]:
-        x, y, z = _position(kw["Position"], "Position")
+        x, y, z = position(kw["Position"], "Position")
         return {"Position": {"x": x, "y": y, "z": z}, "Name": f"{self.DicomPlanLabel} ISO",
                 "NameOfIsocenterToRef": "", "Color": "98, 184, 234"}
 
@@ -313,19 +112,19 @@ class BeamSet(RsObject):
         data = kw["IsocenterData"]
         if not isinstance(data, dict) or "Position" not in data:
             raise SystemError("IsocenterData must come from CreateDefaultIsocenterData")
-        position = _position(data["Position"], "IsocenterData['Position']")
-        if self._isocenter is not None and position != self._isocenter:
+        center = position(data["Position"], "IsocenterData['Position']")
+        if self._isocenter is not None and center != self._isocenter:
             raise SystemError("the test double supports one isocenter per beam set")
         name = kw["Name"]
         if not isinstance(name, str) or not 0 < len(name) <= 16 or name in self._beams:
             raise SystemError(f"beam name {name!r} is empty, longer than 16 characters or already used")
         for angle in ("GantryAngle", "ArcStopGantryAngle", "CollimatorAngle", "CouchRotationAngle"):
             if kw.get(angle) is not None:
-                _number(kw[angle], angle, 0.0, 359.999)
+                number(kw[angle], angle, 0.0, 359.999)
         self._plan._require_sim()
         if self._isocenter is None:
-            self._world.sim.set_isocenter(position_cm=position)
-            self._isocenter = position
+            self._world.sim.set_isocenter(position_cm=center)
+            self._isocenter = center
 
     @rs_method
     def CreateArcBeam(self, **kw: Any) -> Beam:
