@@ -146,7 +146,8 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None) -> RunResult:
     finally:
         getattr(progress, "close", lambda: None)()
     result = outcome.result
-    console.line(f"PlanFlow {result.status}: {result.rounds} round(s), {result.elapsed_s:.1f} s"
+    rounds = f"{result.rounds} round(s), " if result.rounds else ""
+    console.line(f"PlanFlow {result.status}: {rounds}{result.elapsed_s:.1f} s"
                  + (f"; log in {Path(out_dir).resolve()}" if out_dir is not None else ""),
                  style="bold green" if result.status == "completed" else "bold red")
     return result
@@ -158,5 +159,5 @@ def main(flow_path: str | Path | None = None) -> Any:
     try:
         from planflow_qt.editor.app import launch
     except ImportError as exc:
-        raise ImportError(EDITOR_MISSING) from exc
+        raise ImportError(f"{EDITOR_MISSING} ({exc})") from exc
     return launch(flow_path=flow_path, raystation=binding)

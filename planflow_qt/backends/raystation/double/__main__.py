@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         uninstall_double()
     if args.calls is not None:
+        args.calls.parent.mkdir(parents=True, exist_ok=True)
         args.calls.write_text(world.recorder.dump() + "\n", encoding="utf-8")
     sys.stdout.write(f"double {args.generation}: {len(world.recorder.calls)} RayStation calls recorded, "
                      f"patient saved {world.saves} time(s)\n")

@@ -25,7 +25,12 @@ class World:
 
     def __init__(self, generation: str = "2025", case: str = "lung", grid_mm: float = 10.0,
                  seed: int | None = None, open_case: bool = True, user_continues: bool = True):
-        from planflow_qt.backends.simulated import SimulatedBackend
+        try:
+            from planflow_qt.backends.simulated import SimulatedBackend
+        except ImportError as exc:
+            raise ImportError("the RayStation test double computes its dose with PlanFlow's simulated backend "
+                              f"(planflow_qt.backends.simulated), which cannot be imported ({exc}): install the "
+                              "'sim' extra, e.g. pip install -e '.[sim]'") from exc
 
         if generation not in PROFILES:
             raise ValueError(f"unknown API generation {generation!r}; generations: {', '.join(PROFILES)}")
