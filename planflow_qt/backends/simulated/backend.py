@@ -1,0 +1,558 @@
+"""The simulated backend: a phantom patient planned with the pencil-beam engine and L-BFGS-B.
+
+It answers every call of the Backend protocol the way RayStation does, in RayStation's units (cGy, cm,
+percent, cc). One phantom case per backend; plans are held in memory. The influence matrix is built on
+the first optimization and shared through a small cache keyed by the case, isocenter, arcs and target.
+With a prescription, optimizations keep the dose scaled to it as they go (RayStation's default
+AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath, so the final dose
+is the same model recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from planflow_qt.backends.base import BackendError
+from planflow_qt.backends.simulated import dvh, masks
+from planflow_qt.backends.simulated import goals as clinical_goals
+from planflow_qt.backends.simulated.beams import control_points
+from planflow_qt.backends.simulated.dose_engine import (
+    BeamModel,
+    DoseGeometry,
+    Influence,
+    ScatterBath,
+    build_influence,
+    cached_influence,
+)
+from planflow_qt.backends.simulated.objectives import Term, fall_off_reference
+from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
+from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
+from planflow_qt.model.planning import (
+    Arc,
+    BooleanOperation,
+    ClinicalGoal,
+    DoseAlgorithm,
+    DoseStatistic,
+    FunctionSpec,
+    FunctionState,
+    FunctionType,
+    GoalResult,
+    Margin,
+    OptimizationSettings,
+    PlanSetup,
+    Prescription,
+    PrescriptionType,
+    ProtonBeam,
+    Robustness,
+    RoiOperand,
+    Technique,
+)
+
+log = logging.getLogger(__name__)
+
+
+class DoseGrid(NamedTuple):
+    """The total dose on the phantom grid: array [x, y, z] in cGy, voxel size and voxel [0,0,0] center (mm)."""
+
+    dose: np.ndarray
+    voxel_mm: float
+    origin_mm: tuple[float, float, float]
+
+
+@dataclass
+class _Plan:
+    """Everything a plan and its beam set hold."""
+
+    name: str
+    setup: PlanSetup
+    prescription: Prescription | None = None
+    iso_mm: tuple[float, float, float] | None = None
+    arcs: list[Arc] = field(default_factory=list)
+    goals: list[ClinicalGoal] = field(default_factory=list)
+    robustness: Robustness | None = None
+    settings: OptimizationSettings = field(default_factory=OptimizationSettings)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    weights: np.ndarray | None = None
+    weights_key: tuple | None = None
+    dose_rows: np.ndarray | None = None
+    feedback: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    dvhs: dict[str, dvh.Dvh] = field(default_factory=dict)
+
+
+class SimulatedBackend:
+    """A Backend on an analytic phantom patient (see `phantoms.CASES`).
+
+    `case`, `grid_mm` (2.5-10) and `seed` choose the phantom (a seed draws a new patient of that site;
+    `params` sets it explicitly); `cp_spacing_deg` is the widest gantry step between the control points of
+    an arc; `model` holds the beam model's constants. Beyond the protocol, reports read `phantom`,
+    `dose_grid()`, `roi_mask()`, `case_info()`, `saves`, `last_influence` and `last_optimization`.
+    """
+
+    name = "simulated"
+
+    def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
+                 params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
+                 model: BeamModel | None = None):
+        try:
+            self.phantom: Phantom = make_case(case, grid_mm=grid_mm, seed=seed, params=params)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from exc
+        self.model = model or BeamModel()
+        self.cp_spacing_deg = cp_spacing_deg
+        self._rois: dict[str, np.ndarray] = dict(self.phantom.rois)
+        self._roi_info: dict[str, tuple[str, str]] = {n: (t, "") for n, t in self.phantom.roi_types.items()}
+        self._roi_version: dict[str, int] = dict.fromkeys(self._rois, 0)
+        self._plans: dict[str, _Plan] = {}
+        self._plan: _Plan | None = None
+        self._geo: DoseGeometry | None = None
+        self._bath: ScatterBath | None = None
+        self._distance_cache: dict[tuple[str, int], np.ndarray] = {}
+        self._rows_cache: dict[tuple[str, int | None], np.ndarray] = {}
+        self.saves = 0
+        self.last_optimization: Result | None = None
+        self.last_influence: Influence | None = None
+
+    # -- the case --------------------------------------------------------------------------------------
+    @property
+    def voxel_mm(self) -> float:
+        return self.phantom.grid.voxel_mm
+
+    def roi_names(self) -> list[str]:
+        """Names of the ROIs of the case that have a geometry."""
+        return [n for n, m in self._rois.items() if m.any()]
+
+    def roi_mask(self, name: str) -> np.ndarray:
+        """A copy of an ROI's mask on the phantom grid ([x, y, z])."""
+        return self._mask(name).copy()
+
+    def _mask(self, name: str) -> np.ndarray:
+        if name not in self._rois:
+            raise BackendError(f"no ROI named {name!r} in the case; ROIs: {', '.join(self._rois)}")
+        return self._rois[name]
+
+    def roi_volume_cc(self, roi: str) -> float:
+        """Volume of an ROI (cc)."""
+        return masks.volume_cc(self._mask(roi), self.voxel_mm)
+
+    def _store_roi(self, name: str, mask: np.ndarray, roi_type: str, color: str) -> None:
+        if not name:
+            raise BackendError("an ROI needs a name")
+        self._rois[name] = mask
+        self._roi_info[name] = (roi_type, color)
+        self._roi_version[name] = self._roi_version.get(name, -1) + 1
+        self._rows_cache = {k: v for k, v in self._rows_cache.items() if k[0] != name}
+        if self._plan is not None:
+            self._plan.feedback.clear()
+            self._plan.dvhs.pop(name, None)
+        log.info("ROI %s: %.1f cc", name, masks.volume_cc(mask, self.voxel_mm))
+
+    def _operand(self, operand: RoiOperand) -> np.ndarray:
+        combined = masks.combine((self._mask(n) for n in operand.rois), operand.combine)
+        return masks.apply_margin(combined, operand.margin, self.voxel_mm)
+
+    def create_roi_algebra(self, name: str, a: RoiOperand, b: RoiOperand | None,
+                           operation: BooleanOperation, result_margin: Margin, roi_type: str,
+                           color: str) -> None:
+        """Create (or replace the geometry of) ROI `name` = (A op B) with margins."""
+        result = masks.boolean(self._operand(a), self._operand(b) if b is not None else None, operation)
+        self._store_roi(name, masks.apply_margin(result, result_margin, self.voxel_mm), roi_type, color)
+
+    def create_roi_margin(self, name: str, source: str, margin: Margin, roi_type: str, color: str) -> None:
+        """Create (or replace) ROI `name` as `source` expanded or contracted."""
+        self._store_roi(name, masks.apply_margin(self._mask(source), margin, self.voxel_mm), roi_type, color)
+
+    def create_roi_wall(self, name: str, source: str, outward_cm: float, inward_cm: float,
+                        roi_type: str, color: str) -> None:
+        """Create (or replace) a wall around `source`: `outward_cm` outside, `inward_cm` inside."""
+        if not (0 <= outward_cm < 5 and 0 <= inward_cm < 5) or outward_cm + inward_cm == 0:
+            raise BackendError("wall distances must be within 0-5 cm and not both 0")
+        wall = masks.wall(self._mask(source), outward_cm * 10.0, inward_cm * 10.0, self.voxel_mm)
+        self._store_roi(name, wall, roi_type, color)
+
+    def create_roi_from_dose(self, name: str, threshold_cgy: float, roi_type: str, color: str) -> None:
+        """Create (or replace) ROI `name` from the isodose `threshold_cgy` of the current total dose."""
+        self._store_roi(name, masks.from_dose(self._full_dose(), threshold_cgy), roi_type, color)
+
+    def case_info(self) -> dict:
+        """The phantom: case name, parameters, grid, ROIs (type, volume cc) and POIs (cm)."""
+        grid = self.phantom.grid
+        return {
+            "case": self.phantom.name,
+            "params": self.phantom.params.model_dump(),
+            "grid": {"shape": grid.shape, "voxel_mm": grid.voxel_mm, "origin_mm": grid.origin_mm},
+            "rois": {n: {"type": self._roi_info[n][0], "color": self._roi_info[n][1],
+                         "volume_cc": self.roi_volume_cc(n)} for n in self.roi_names()},
+            "pois_cm": {n: tuple(v / 10.0 for v in p) for n, p in self.phantom.pois_mm.items()},
+        }
+
+    # -- the plan --------------------------------------------------------------------------------------
+    def _current(self) -> _Plan:
+        if self._plan is None:
+            raise BackendError("no plan: create a plan or use the current plan first")
+        return self._plan
+
+    def create_plan(self, setup: PlanSetup) -> str:
+        """Create a plan and its beam set; return the plan name."""
+        if setup.name in self._plans:
+            raise BackendError(f"a plan named {setup.name!r} already exists")
+        if abs(setup.dose_grid_cm * 10.0 - self.voxel_mm) > 1e-6:
+            log.info("dose grid %.2f cm requested; the phantom's grid is %.2f cm", setup.dose_grid_cm,
+                     self.voxel_mm / 10.0)
+        self._plan = self._plans[setup.name] = _Plan(name=setup.name, setup=setup)
+        return setup.name
+
+    def use_current_plan(self) -> str:
+        """Work on the plan that is open (a new empty plan if the phantom has none); return its name."""
+        if self._plan is None:
+            log.info("no plan open on the phantom: creating one")
+            return self.create_plan(PlanSetup())
+        return self._plan.name
+
+    def set_prescription(self, prescription: Prescription) -> None:
+        """Set the primary prescription of the beam set."""
+        self._mask(prescription.roi)
+        plan = self._current()
+        plan.prescription = prescription
+        plan.feedback.clear()
+
+    def set_isocenter(self, roi: str | None = None, poi: str | None = None,
+                      position_cm: tuple[float, float, float] | None = None) -> tuple[float, float, float]:
+        """Place the isocenter at an ROI's center, a POI or coordinates (cm); return the position (cm)."""
+        plan = self._current()
+        if roi is not None:
+            mask = self._mask(roi)
+            if not mask.any():
+                raise BackendError(f"ROI {roi!r} is empty")
+            x, y, z = self.phantom.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0)
+        elif poi is not None:
+            if poi not in self.phantom.pois_mm:
+                raise BackendError(f"no POI named {poi!r}; POIs: {', '.join(self.phantom.pois_mm)}")
+            x, y, z = self.phantom.pois_mm[poi]
+        elif position_cm is not None:
+            x, y, z = (10.0 * v for v in position_cm)
+        else:
+            raise BackendError("the isocenter needs an ROI, a POI or a position")
+        plan.iso_mm = (float(x), float(y), float(z))
+        return round(float(x) / 10.0, 6), round(float(y) / 10.0, 6), round(float(z) / 10.0, 6)
+
+    def add_vmat_arcs(self, arcs: list[Arc]) -> None:
+        """Add VMAT arcs to the beam set at the isocenter."""
+        plan = self._current()
+        if plan.setup.technique is not Technique.VMAT:
+            raise BackendError(f"beam set {plan.setup.beam_set!r} is {plan.setup.technique.value}, not VMAT")
+        if plan.iso_mm is None:
+            raise BackendError("no isocenter: set the isocenter before adding arcs")
+        names = [a.name for a in plan.arcs]
+        for arc in arcs:
+            if arc.name in names:
+                raise BackendError(f"a beam named {arc.name!r} already exists")
+            names.append(arc.name)
+        plan.arcs.extend(arcs)
+
+    def add_proton_beams(self, beams: list[ProtonBeam]) -> None:
+        """Not yet: the simulated backend has no proton engine."""
+        raise BackendError("IMPT beams are not yet supported by the simulated backend")
+
+    def add_clinical_goals(self, goals: list[ClinicalGoal], template: str | None,
+                           roi_map: dict[str, str]) -> None:
+        """Add listed goals and/or the goals of a template (template ROI -> case ROI via `roi_map`)."""
+        plan = self._current()
+        new = list(goals)
+        if template:
+            templates = clinical_goals.TEMPLATES
+            if template not in templates:
+                raise BackendError(f"no clinical goal template {template!r}; templates: {', '.join(templates)}")
+            new += [g.model_copy(update={"roi": roi_map.get(g.roi, g.roi)}) for g in templates[template]]
+        for i, goal in enumerate(new):
+            self._mask(goal.roi)
+            if goal in plan.goals or goal in new[:i]:
+                raise BackendError(f"an identical clinical goal already exists ({goal.roi} {goal.type.value})")
+        plan.goals.extend(new)
+
+    def set_robustness(self, robustness: Robustness) -> None:
+        """Store the robustness scenarios (photon optimization here uses the nominal scenario)."""
+        self._current().robustness = robustness
+
+    def set_optimization_settings(self, settings: OptimizationSettings) -> None:
+        """Iterations, tolerance and dose settings of the optimization."""
+        self._current().settings = settings
+
+    # -- optimization functions ------------------------------------------------------------------------
+    def function_tags(self) -> list[str]:
+        """Tags of the functions in the plan, objectives and constraints, in order."""
+        return list(self._current().functions)
+
+    def _checked(self, spec: FunctionSpec, plan: _Plan) -> FunctionSpec:
+        self._mask(spec.roi)
+        arcs = {a.name for a in plan.arcs}
+        unknown = [b for b in spec.beams if b not in arcs]
+        if unknown:
+            raise BackendError(f"function on {spec.roi}: no beam named {', '.join(unknown)}")
+        if spec.robust:
+            log.info("%s: robust photon functions are optimized on the nominal scenario", spec.tag or spec.roi)
+        return spec
+
+    def add_function(self, spec: FunctionSpec) -> None:
+        """Add a function; an empty tag becomes `{roi}_{type}_{n}`."""
+        plan = self._current()
+        tag = spec.tag
+        if not tag:
+            n = 1
+            while f"{spec.roi}_{spec.type.value}_{n}" in plan.functions:
+                n += 1
+            tag = f"{spec.roi}_{spec.type.value}_{n}"
+        if tag in plan.functions:
+            raise BackendError(f"a function tagged {tag!r} already exists")
+        plan.functions[tag] = self._checked(spec.model_copy(update={"tag": tag}), plan)
+
+    def update_function(self, tag: str, spec: FunctionSpec) -> None:
+        """Replace type, ROI, parameters and flags of the function tagged `tag`."""
+        plan = self._current()
+        if tag not in plan.functions:
+            raise BackendError(f"no function tagged {tag!r}")
+        plan.functions[tag] = self._checked(spec.model_copy(update={"tag": tag}), plan)
+        plan.feedback.pop(tag, None)
+
+    def function_state(self, tag: str) -> FunctionState:
+        """The function tagged `tag` with its value and achieved level on the current dose (None before)."""
+        plan = self._current()
+        if tag not in plan.functions:
+            raise BackendError(f"no function tagged {tag!r}")
+        if plan.weights is None:
+            return FunctionState(spec=plan.functions[tag])
+        if tag not in plan.feedback:
+            plan.feedback[tag] = self._feedback(plan, plan.functions[tag])
+        value, achieved = plan.feedback[tag]
+        return FunctionState(spec=plan.functions[tag], value=value, achieved=achieved)
+
+    def _feedback(self, plan: _Plan, spec: FunctionSpec) -> tuple[float, float | None]:
+        """Value and achieved level of a function on the current dose."""
+        term = self._term(spec, plan)
+        if spec.beams:
+            influence, _ = self._influence(plan)
+            dose = Problem(influence, [term], self._bath).term_doses(plan.weights)[0][1]
+        else:
+            dose = plan.dose_rows[term.rows]
+        value, _ = term.value_and_gradient(dose)
+        weight = 1.0 if spec.constraint else spec.weight
+        return weight * value, term.achieved(dose)
+
+    # -- dose ------------------------------------------------------------------------------------------
+    def _geometry(self) -> DoseGeometry:
+        if self._geo is None:
+            ph = self.phantom
+            self._geo = DoseGeometry(ph.grid, ph.density, ph.rois[ph.body], self.model)
+            self._bath = ScatterBath(self._geo)
+        return self._geo
+
+    def _target(self, plan: _Plan) -> np.ndarray:
+        """What the beamlets cover: the prescription ROI, or else every ROI of type Ptv."""
+        if plan.prescription is not None:
+            return self._mask(plan.prescription.roi)
+        ptvs = [n for n in self.roi_names() if self._roi_info[n][0] == "Ptv"]
+        if not ptvs:
+            raise BackendError("no target: set a prescription (its ROI is the target of the beams)")
+        return masks.combine(self._mask(n) for n in ptvs)
+
+    def _influence(self, plan: _Plan) -> tuple[Influence, tuple]:
+        if not plan.arcs:
+            raise BackendError("the beam set has no beams: add arcs first")
+        geo = self._geometry()
+        target = self._target(plan)
+        digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
+        key = (self.phantom.key, plan.iso_mm, tuple(a.model_dump_json() for a in plan.arcs), digest,
+               self.cp_spacing_deg, self.model)
+        cps = [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
+        influence = cached_influence(key, lambda: build_influence(geo, plan.iso_mm, cps, target))
+        self.last_influence = influence
+        return influence, key
+
+    def _rows(self, name: str) -> np.ndarray:
+        """Dose rows of an ROI's voxels in the body (the same array while the ROI is unchanged)."""
+        key = (name, self._roi_version.get(name))
+        if key not in self._rows_cache:
+            inside = np.flatnonzero(self._mask(name).ravel()[self._geometry().rows])
+            if inside.size == 0:
+                raise BackendError(f"ROI {name!r} has no voxel inside the body")
+            self._rows_cache[key] = inside
+        return self._rows_cache[key]
+
+    def _distance_mm(self, name: str) -> np.ndarray:
+        key = (name, self._roi_version[name])
+        if key not in self._distance_cache:
+            self._distance_cache = {key: masks.distance_outside_mm(self._mask(name), self.voxel_mm)}
+        return self._distance_cache[key]
+
+    def _term(self, spec: FunctionSpec, plan: _Plan) -> Term:
+        rows = self._rows(spec.roi)
+        volume = self.roi_volume_cc(spec.roi)
+        if spec.type is not FunctionType.DOSE_FALL_OFF:
+            return Term(spec=spec, rows=rows, roi_volume_cc=volume)
+        if plan.prescription is None:
+            raise BackendError("DoseFallOff needs a prescription: its ROI is the fall-off's target")
+        distance = self._distance_mm(plan.prescription.roi).ravel()[self._geometry().rows[rows]]
+        reference = np.where(distance > 0, fall_off_reference(spec, distance), np.inf)
+        return Term(spec=spec, rows=rows, roi_volume_cc=volume, reference=reference)
+
+    def _problem(self, plan: _Plan) -> Problem:
+        if not plan.functions:
+            raise BackendError("the plan has no optimization functions")
+        influence, _ = self._influence(plan)
+        terms = [self._term(spec, plan) for spec in plan.functions.values()]
+        return Problem(influence, terms, self._bath, self._autoscale(plan))
+
+    def _autoscale(self, plan: _Plan) -> AutoScale | None:
+        """RayStation scales the dose to the prescription during optimization by default."""
+        rx = plan.prescription
+        if rx is None:
+            return None
+        fraction = {PrescriptionType.DOSE_AT_VOLUME: rx.volume_percent / 100.0,
+                    PrescriptionType.MEDIAN_DOSE: 0.5}.get(rx.kind)
+        return AutoScale(rows=self._rows(rx.roi), dose_cgy=rx.dose_cgy, fraction=fraction)
+
+    def _start(self, plan: _Plan, influence: Influence, key: tuple) -> np.ndarray:
+        if plan.weights is not None and plan.weights_key == key:
+            return plan.weights
+        if plan.weights is not None:
+            log.info("beams or target changed since the last optimization: starting afresh")
+        geo = self._geometry()
+        rows = np.flatnonzero(self._target(plan).ravel()[geo.rows])
+        uniform = np.ones(influence.n_beamlets)
+        dose = Problem(influence, [], self._bath).dose(uniform)[rows]
+        level = plan.prescription.dose_cgy if plan.prescription else max(
+            (s.dose_cgy for s in plan.functions.values()), default=1.0)
+        return uniform * level / max(float(np.mean(dose)), 1e-9)
+
+    def run_optimization(self) -> None:
+        """Run the optimization from the current state (warm start)."""
+        plan = self._current()
+        problem = self._problem(plan)
+        _, key = self._influence(plan)
+        start = self._start(plan, problem.influence, key)
+        result = optimize(problem, start, plan.settings.iterations, plan.settings.tolerance)
+        self.last_optimization = result
+        plan.weights, plan.weights_key = result.weights, key
+        self._set_dose(plan, problem.dose(result.weights).astype(np.float64))
+        for term, dose in problem.term_doses(result.weights):
+            if term.spec.constraint:
+                violation, _ = term.value_and_gradient(dose)
+                if violation > 1e-6:
+                    log.warning("constraint %s is violated (penalty %.3g)", term.spec.tag, violation)
+
+    def _set_dose(self, plan: _Plan, dose_rows: np.ndarray | None) -> None:
+        plan.dose_rows = dose_rows
+        plan.feedback.clear()
+        plan.dvhs.clear()
+
+    def reset_optimization(self) -> None:
+        """Discard the optimized state; the next optimization starts afresh."""
+        plan = self._current()
+        plan.weights = plan.weights_key = None
+        self._set_dose(plan, None)
+
+    def normalize_to_prescription(self) -> None:
+        """Scale the plan so the primary prescription is met exactly."""
+        plan = self._current()
+        rx = plan.prescription
+        if rx is None:
+            raise BackendError("no prescription to normalize to")
+        dose = self._dvh(rx.roi)
+        if rx.kind is PrescriptionType.DOSE_AT_VOLUME:
+            achieved = dose.dose_at_volume(rx.volume_percent / 100.0)
+        elif rx.kind is PrescriptionType.MEDIAN_DOSE:
+            achieved = dose.dose_at_volume(0.5)
+        else:
+            achieved = dose.mean
+        if achieved <= 0:
+            raise BackendError(f"cannot normalize: {rx.roi} receives no dose")
+        factor = rx.dose_cgy / achieved
+        plan.weights = plan.weights * factor
+        self._set_dose(plan, plan.dose_rows * factor)
+        log.info("normalized to %s: x %.4f", rx.roi, factor)
+
+    def compute_final_dose(self, algorithm: DoseAlgorithm) -> None:
+        """Recompute the dose from the beamlet weights (every algorithm is the same pencil-beam engine
+        with its scatter bath, which the optimization already uses)."""
+        plan = self._current()
+        if plan.weights is None:
+            raise BackendError("no optimized plan: run the optimization first")
+        influence, _ = self._influence(plan)
+        self._set_dose(plan, Problem(influence, [], self._bath).dose(plan.weights).astype(np.float64))
+        log.info("final dose (%s) computed with the pencil-beam engine", algorithm.value)
+
+    def _full_dose(self) -> np.ndarray:
+        plan = self._current()
+        if plan.dose_rows is None:
+            raise BackendError("the plan has no dose: run the optimization first")
+        full = np.zeros(self.phantom.grid.size, dtype=np.float64)
+        full[self._geometry().rows] = plan.dose_rows
+        return full.reshape(self.phantom.grid.shape)
+
+    def _dvh(self, roi: str) -> dvh.Dvh:
+        """The DVH of an ROI on the current dose (kept until the dose or the ROI changes)."""
+        plan = self._current()
+        if roi not in plan.dvhs:
+            mask = self._mask(roi)
+            if not mask.any():
+                raise BackendError(f"ROI {roi!r} is empty")
+            plan.dvhs[roi] = dvh.Dvh(self._full_dose()[mask])
+        return plan.dvhs[roi]
+
+    def dose_grid(self) -> DoseGrid:
+        """The current total dose (cGy) on the phantom grid, with voxel size and origin (mm)."""
+        grid = self.phantom.grid
+        return DoseGrid(self._full_dose(), grid.voxel_mm, grid.origin_mm)
+
+    # -- dose queries on the current total dose --------------------------------------------------------
+    def dose_at_volume(self, roi: str, volume_percent: float | None = None,
+                       volume_cc: float | None = None) -> float:
+        """Dose (cGy) received by at least this volume of the ROI (D at % or at cc)."""
+        if (volume_percent is None) == (volume_cc is None):
+            raise BackendError("give exactly one of volume_percent or volume_cc")
+        dose = self._dvh(roi)
+        fraction = volume_percent / 100.0 if volume_percent is not None else volume_cc / self.roi_volume_cc(roi)
+        return dose.dose_at_volume(min(max(fraction, 0.0), 1.0))
+
+    def volume_at_dose(self, roi: str, dose_cgy: float, absolute: bool = False) -> float:
+        """Volume of the ROI receiving at least `dose_cgy`: percent, or cc when `absolute`."""
+        fraction = self._dvh(roi).volume_at_dose(dose_cgy)
+        return fraction * self.roi_volume_cc(roi) if absolute else 100.0 * fraction
+
+    def dose_statistic(self, roi: str, statistic: DoseStatistic) -> float:
+        """Mean, minimum or maximum dose (cGy) in the ROI."""
+        dose = self._dvh(roi)
+        return {DoseStatistic.MEAN: dose.mean, DoseStatistic.MIN: dose.min, DoseStatistic.MAX: dose.max}[statistic]
+
+    def dvh(self, roi: str, step_cgy: float = 10.0) -> list[tuple[float, float]]:
+        """Cumulative DVH: (dose cGy, volume %) pairs in steps of `step_cgy`."""
+        if step_cgy <= 0:
+            raise BackendError("the DVH step must be positive")
+        return self._dvh(roi).cumulative(step_cgy)
+
+    def evaluate_goals(self) -> list[GoalResult]:
+        """Every clinical goal of the plan evaluated on the current dose."""
+        plan = self._current()
+        return [clinical_goals.evaluate(g, self._dvh(g.roi), self.roi_volume_cc(g.roi)) for g in plan.goals]
+
+    # -- the session -----------------------------------------------------------------------------------
+    def wait_for_user(self, message: str) -> None:
+        """Nobody to wait for offline: log the message and continue."""
+        log.info("wait for user (continuing): %s", message)
+
+    def save(self) -> None:
+        """Nothing to persist offline; counts the saves in `saves`."""
+        self.saves += 1
+
+    def progress(self, message: str, percent: float | None = None) -> None:
+        """Log progress."""
+        log.info("progress%s: %s", f" {percent:.0f} %" if percent is not None else "", message)
+
+    def step(self, label: str) -> contextlib.AbstractContextManager[None]:
+        """A context around one node's calls (nothing to undo offline)."""
+        return contextlib.nullcontext()
