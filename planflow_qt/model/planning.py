@@ -211,6 +211,8 @@ class OptimizationSettings(Strict):
     compute_intermediate_dose: bool = True
     compute_final_dose: bool = True
     final_dose_algorithm: DoseAlgorithm = DoseAlgorithm.COLLAPSED_CONE
+    auto_scale_to_prescription: bool = Field(
+        True, description="Keep the dose scaled to the prescription while optimizing (RayStation's default)")
 
 
 class FunctionParameters(Strict):

@@ -410,7 +410,7 @@ class SimulatedBackend:
     def _autoscale(self, plan: _Plan) -> AutoScale | None:
         """RayStation scales the dose to the prescription during optimization by default."""
         rx = plan.prescription
-        if rx is None:
+        if rx is None or not plan.settings.auto_scale_to_prescription:
             return None
         fraction = {PrescriptionType.DOSE_AT_VOLUME: rx.volume_percent / 100.0,
                     PrescriptionType.MEDIAN_DOSE: 0.5}.get(rx.kind)

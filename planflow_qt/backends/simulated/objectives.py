@@ -146,7 +146,8 @@ class Term:
         return excess * excess, (2.0 * excess / limit) * d_cv
 
     def achieved(self, dose: np.ndarray) -> float | None:
-        """What RayStation shows as achieved: min/max dose, dose at the DVH volume, EUD, fall-off high dose."""
+        """The achieved level: min/max dose, dose at the DVH volume, EUD; for a dose fall-off, the low dose
+        level at which its reference profile would be just met (what tightening a fall-off scales)."""
         t = self.spec.type
         if dose.size == 0:
             return None
@@ -161,8 +162,25 @@ class Term:
         if t in (FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD):
             return eud(dose, self.spec.eud_a, EUD_FLOOR * self.level)[0]
         if t is FunctionType.DOSE_FALL_OFF:
-            return self.spec.high_dose_cgy
+            return self._fall_off_achieved(dose)
         return None
+
+    def _fall_off_achieved(self, dose: np.ndarray) -> float | None:
+        high, low = self.spec.high_dose_cgy, self.spec.low_dose_cgy
+        outside = np.isfinite(self.reference)
+        d, ref = dose[outside], self.reference[outside]
+        if d.size == 0:
+            return None
+        if high - low <= 1e-9:
+            return float(min(d.max(), high))
+        # The reference falls from `high` at the target surface to the low level over the distance: a
+        # voxel at fraction f of that fall is just met by the low level high - (high - d) / f.
+        fall = (high - ref) / (high - low)
+        ahead = fall > 1e-6
+        if not ahead.any():
+            return None
+        needed = high - (high - d[ahead]) / fall[ahead]
+        return float(np.clip(needed.max(), 0.0, high))
 
 
 def relative_miss(dose: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -101,9 +101,19 @@ def test_achieved_levels():
         dose) == pytest.approx(81.0)
     assert _term(FunctionSpec(type=T.MAX_EUD, roi="R", dose_cgy=50, eud_a=1), dose).achieved(dose) == 50.5
     fall_off = FunctionSpec(type=T.DOSE_FALL_OFF, roi="R", high_dose_cgy=60, low_dose_cgy=30)
-    assert _term(fall_off, dose).achieved(dose) == 60.0
+    assert _term(fall_off, dose).achieved(dose) == 60.0, "a dose above the high level everywhere: capped"
     uniformity = FunctionSpec(type=T.UNIFORMITY_CONSTRAINT, roi="R", constraint=True)
     assert _term(uniformity, dose).achieved(dose) is None
+
+
+def test_fall_off_achieved_is_the_low_level_just_met():
+    spec = FunctionSpec(type=T.DOSE_FALL_OFF, roi="R", high_dose_cgy=6000, low_dose_cgy=3000,
+                        low_dose_distance_cm=2.0)
+    distance = np.linspace(0.0, 30.0, N)
+    exact_at_4000 = fall_off_reference(spec.model_copy(update={"low_dose_cgy": 4000}), distance)
+    term = _term(spec, exact_at_4000)
+    assert term.achieved(exact_at_4000) == pytest.approx(4000.0)
+    assert term.achieved(exact_at_4000 * 0.9) < 4000.0 * 0.95, "a cooler dose meets a lower low level"
 
 
 def test_fall_off_reference():
