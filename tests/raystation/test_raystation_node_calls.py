@@ -219,7 +219,7 @@ def test_settings_assign_an_int_and_floats(run):
     world, _, _ = run
     assigned = {c.method: c.kwargs["value"] for c in calls_of(world, "Settings")}
     assert assigned == {"MaxNumberOfIterations": 8, "OptimalityTolerance": 1e-4, "ComputeIntermediateDose": True,
-                        "ComputeFinalDose": True}
+                        "ComputeFinalDose": True, "AutoScaleToPrescription": True}
     assert type(assigned["MaxNumberOfIterations"]) is int and type(assigned["OptimalityTolerance"]) is float
 
 

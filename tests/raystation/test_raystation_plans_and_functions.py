@@ -7,7 +7,7 @@ import pytest
 from planflow_qt.backends.raystation import RayStationBackend
 from planflow_qt.engine.interpreter import Interpreter
 from planflow_qt.model.builder import FlowBuilder
-from planflow_qt.model.planning import DoseStatistic
+from planflow_qt.model.planning import DoseStatistic, OptimizationSettings
 
 ARC = {"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}
 
@@ -148,3 +148,13 @@ def test_proton_beams_are_created_with_pbs_keywords(double):
         "CouchRotationAngle": 0.0}
     assert double.recorder.of("AddNewBeamSet")[0].kwargs["TreatmentTechnique"] == "ProtonPencilBeamScanning"
     assert result.status == "failed" and "CreatePBSIonBeam(" in result.error, "the simulated engine has no protons"
+
+
+def test_auto_scaling_to_the_prescription_can_be_switched_off(double):
+    plan = manual_plan(double)
+    backend = RayStationBackend()
+    backend.use_current_plan()
+    backend.set_optimization_settings(OptimizationSettings(iterations=5, auto_scale_to_prescription=False))
+    assert plan.PlanOptimizations[0].AutoScaleToPrescription is False
+    backend.run_optimization()
+    assert backend.function_state("ptv_min").value is not None

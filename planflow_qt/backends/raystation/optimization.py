@@ -77,7 +77,8 @@ class OptimizationCalls(DoseQueries):
                   RobustMethodPerTreatmentCourse=_ROBUST_METHODS[robustness.method])
 
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
-        """Iterations (int), tolerance (float), intermediate and final dose."""
+        """Iterations (int), tolerance (float), intermediate and final dose, auto-scaling to the prescription
+        (`AutoScaleToPrescription`: not on PlanFlow's API page, but set this way by many clinics' scripts)."""
         parameters = self.optimization.OptimizationParameters
         algorithm, dose = parameters.Algorithm, parameters.DoseCalculation
         label = f"{self.optimization_label}.OptimizationParameters"
@@ -86,6 +87,8 @@ class OptimizationCalls(DoseQueries):
         self.assign(f"{label}.DoseCalculation", dose, "ComputeIntermediateDose",
                     bool(settings.compute_intermediate_dose))
         self.assign(f"{label}.DoseCalculation", dose, "ComputeFinalDose", bool(settings.compute_final_dose))
+        self.assign(self.optimization_label, self.optimization, "AutoScaleToPrescription",
+                    bool(settings.auto_scale_to_prescription))
 
     def _functions(self) -> list[tuple[str, Any, bool]]:
         """(tag, function, is constraint) of the plan, objectives first; untagged ones get `{roi}_{type}_{n}`."""

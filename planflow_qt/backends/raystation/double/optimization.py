@@ -250,6 +250,7 @@ class PlanOptimization(RsObject):
         self._constraints = Collection(world, f"{path}.Constraints", key=None)
         self._deleted: list[OptimizationFunction] = []
 
+    AutoScaleToPrescription = Prop(bool, True)
     OptimizationParameters = property(lambda self: self._parameters)
     Objective = property(lambda self: self._objective)
     Constraints = property(lambda self: self._constraints)
@@ -319,7 +320,8 @@ class PlanOptimization(RsObject):
         algorithm, dose = self._parameters.Algorithm, self._parameters.DoseCalculation
         sim.set_optimization_settings(OptimizationSettings(
             iterations=algorithm.MaxNumberOfIterations, tolerance=algorithm.OptimalityTolerance,
-            compute_intermediate_dose=dose.ComputeIntermediateDose, compute_final_dose=dose.ComputeFinalDose))
+            compute_intermediate_dose=dose.ComputeIntermediateDose, compute_final_dose=dose.ComputeFinalDose,
+            auto_scale_to_prescription=self.AutoScaleToPrescription))
         if self._parameters._robustness is not None:
             sim.set_robustness(self._parameters._robustness)
 
