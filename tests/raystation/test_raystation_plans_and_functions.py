@@ -158,3 +158,14 @@ def test_auto_scaling_to_the_prescription_can_be_switched_off(double):
     assert plan.PlanOptimizations[0].AutoScaleToPrescription is False
     backend.run_optimization()
     assert backend.function_state("ptv_min").value is not None
+
+
+def test_isocenter_at_a_poi_or_coordinates(double):
+    manual_plan(double)
+    backend = RayStationBackend()
+    backend.use_current_plan()
+    assert backend.set_isocenter(poi="ISO") == pytest.approx((-7.0, -0.5, 1.5))
+    assert backend.set_isocenter(position_cm=(1, 2, 3)) == (1.0, 2.0, 3.0)
+    assert double.recorder.of("CreateDefaultIsocenterData")[-1].kwargs == {"Position": {"x": 1.0, "y": 2.0, "z": 3.0}}
+    with pytest.raises(Exception, match="no POI named 'Iso'; POIs: ISO, REF"):
+        backend.set_isocenter(poi="Iso")

@@ -176,16 +176,28 @@ class RoiGeometry(RsObject):
         return Point(*center)
 
 
-class PoiGeometry(RsObject):
-    """A point of interest on the examination (`.Point` in cm)."""
+class Poi(RsObject):
+    """A point of interest of the case."""
 
-    def __init__(self, world: World, name: str, point_cm: tuple[float, float, float], exam: str):
-        super().__init__(world, f"case.PatientModel.StructureSets[{exam!r}].PoiGeometries[{name!r}]")
-        self._name, self._point = name, Point(*point_cm)
+    def __init__(self, world: World, name: str):
+        super().__init__(world, f"case.PatientModel.PointsOfInterest[{name!r}]")
+        self._name = name
 
     @property
     def Name(self) -> str:
         return self._name
+
+
+class PoiGeometry(RsObject):
+    """A point of interest on the examination (`.OfPoi.Name`, `.Point` in cm)."""
+
+    def __init__(self, world: World, name: str, point_cm: tuple[float, float, float], exam: str):
+        super().__init__(world, f"case.PatientModel.StructureSets[{exam!r}].PoiGeometries[{name!r}]")
+        self._poi, self._point = Poi(world, name), Point(*point_cm)
+
+    @property
+    def OfPoi(self) -> Poi:
+        return self._poi
 
     @property
     def Point(self) -> Point:
@@ -199,7 +211,7 @@ class StructureSet(RsObject):
         super().__init__(world, f"case.PatientModel.StructureSets[{exam.Name!r}]")
         self._exam = exam
         self._geometries: dict[int, RoiGeometry] = {}
-        self._pois = Collection(world, f"{self._path}.PoiGeometries",
+        self._pois = Collection(world, f"{self._path}.PoiGeometries", key=lambda g: g.OfPoi.Name,
                                 items=[PoiGeometry(world, n, p, exam.Name) for n, p in pois_cm.items()])
 
     @property
