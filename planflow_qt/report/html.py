@@ -70,6 +70,7 @@ def _goals_table(snapshots: list[Snapshot]) -> str:
 
 
 def _metrics_table(snapshots: list[Snapshot]) -> str:
+    snapshots = [s for s in snapshots if s.metrics]
     names = list(dict.fromkeys(name for s in snapshots for name in s.metrics))
     if not names:
         return "<p>No metrics recorded.</p>"
@@ -119,8 +120,8 @@ def _log(events: list[RunEvent]) -> str:
     return f"<pre>{escape(chr(10).join(lines))}</pre>"
 
 
-def comparison_table(run: RunData, baseline: RunData, rows: list[tuple[str, str, str, bool]]) -> str:
-    """Side-by-side metrics of two runs. `rows`: (label, roi, stat key, lower is better)."""
+def comparison_table(run: RunData, baseline: RunData, rows: list[tuple[str, str, str, bool | None]]) -> str:
+    """Side-by-side metrics of two runs. `rows`: (label, roi, stat key, lower is better; None: neither)."""
     a, b = run.snapshots[-1] if run.snapshots else None, baseline.snapshots[-1] if baseline.snapshots else None
     if a is None or b is None:
         return "<p>Nothing to compare: a run computed no dose.</p>"
@@ -130,7 +131,7 @@ def comparison_table(run: RunData, baseline: RunData, rows: list[tuple[str, str,
         if va is None or vb is None:
             continue
         diff = va - vb
-        good = (diff < 0) == lower_better if abs(diff) > 1e-9 else None
+        good = (diff < 0) == lower_better if abs(diff) > 1e-9 and lower_better is not None else None
         klass = "" if good is None else ("better" if good else "worse")
         out.append(f"<tr><td>{escape(label)}</td><td class='num'>{va:.1f}</td><td class='num'>{vb:.1f}</td>"
                    f"<td class='num {klass}'>{diff:+.1f}</td></tr>")

@@ -54,13 +54,13 @@ def _dose_slice(outcome) -> bytes | None:
         return None
 
 
-def comparison_rows(rois: list[str]) -> list[tuple[str, str, str, bool]]:
-    """Metrics compared between two runs: mean and D0.03cc of every ROI (lower is better for organs)."""
+def comparison_rows(rois: list[str]) -> list[tuple[str, str, str, bool | None]]:
+    """Metrics compared between two runs: mean and D0.03cc of every ROI. Lower is better for an organ's
+    mean and for every hot spot; a target's mean is neither better nor worse."""
     rows = []
     for roi in rois:
-        organ = not _is_target(roi)
-        rows.append((f"{roi} Dmean (cGy)", roi, "mean_cgy", organ))
-        rows.append((f"{roi} D0.03cc (cGy)", roi, "d0_03cc_cgy", organ))
+        rows.append((f"{roi} Dmean (cGy)", roi, "mean_cgy", None if _is_target(roi) else True))
+        rows.append((f"{roi} D0.03cc (cGy)", roi, "d0_03cc_cgy", True))
     return rows
 
 
