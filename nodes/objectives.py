@@ -214,6 +214,10 @@ class OptAdjust(NodeType):
             if params.only_if_value is not None and (
                     state.value is None or not params.only_if_value.test(state.value, params.value_threshold)):
                 continue
+            if params.mode is AdjustMode.ACHIEVED_FACTOR and state.achieved is None:
+                ctx.warn(f"{tag}: the planning system gives no achieved level for a {state.spec.type.value}; "
+                         "not adjusted")
+                continue
             new = adjusted(state, params)
             if new is None or new == state.spec:
                 continue

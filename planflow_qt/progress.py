@@ -49,7 +49,7 @@ class ConsoleProgress:
                 out.print("   " + " | ".join(self._metrics), soft_wrap=False)
         elif kind is EventKind.WARNING:
             out.print(f"[yellow]warning[/yellow] {event.node_id}: {event.message}")
-        elif kind is EventKind.NODE_FAILED or kind is EventKind.RUN_FAILED:
+        elif kind is EventKind.RUN_FAILED:
             self.close()
             out.print(f"[bold red]failed[/bold red] {event.message}")
         elif kind is EventKind.RUN_STOPPED:
