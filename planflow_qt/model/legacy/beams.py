@@ -103,5 +103,5 @@ def _unsupported(comp: Entry) -> list[str]:
         else:
             value = comp.text(key, default)
         if value != default:
-            lost.append(f"{key} {value!r}")
+            lost.append(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value!r}")
     return lost

@@ -31,6 +31,7 @@ class Rounds:
     adjustments: list[Entry]
     beam_names: dict[str, str]
     tags: dict[str, str]
+    initial_tags: frozenset[str] = frozenset()
     gates: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
     parsed: dict[str, Condition] = field(default_factory=dict)
@@ -40,6 +41,7 @@ class Rounds:
 
 def round_loop(g: Graph, loop: Rounds) -> None:
     """The loop zone: `loop.begin`, conditions, conditional ROIs, adjustments, optimize, save, `loop.end`."""
+    loop.initial_tags = frozenset(loop.tags)
     loop.begin = g.add(Phase.CONDITIONS, "loop.begin", "rounds", {"max_rounds": loop.max_rounds},
                        title=f"Rounds (at most {loop.max_rounds})")
     g.chain(loop.begin)
@@ -64,12 +66,13 @@ def _condition(g: Graph, loop: Rounds, entry: Entry) -> None:
     if condition.rounds is None:
         loop.dropped[condition.name] = "is never active (always false)"
         g.warnings.append(entry.say(f"active in no round ({entry.text('active_round', '')!r}): always false; "
-                                    "what it gates is never done and is left out"))
+                                    "what it gates is never done; left out"))
         return
     if condition.roi is not None and g.roi(condition.roi) is None:
         loop.dropped[condition.name] = "cannot be carried over"
-        g.warnings.append(entry.say(f"ROI {condition.roi!r} {g.later[condition.roi]}: PlanFlow evaluates conditions "
-                                    "before creating ROIs; left out, with what it gates"))
+        g.warnings.append(entry.say(f"ROI {condition.roi!r} {g.later[condition.roi]}: a condition cannot use an ROI "
+                                    "the rounds create (PlanFlow passes it on only within a round); left out, with "
+                                    "what it gates"))
         return
     title = condition.name or condition.type_id
     if condition.type_id == "cond.round":
@@ -89,7 +92,7 @@ def _gate(g: Graph, loop: Rounds, entry: Entry, what: str) -> str | None:
     if name in loop.gates:
         return loop.gates[name]
     reason = loop.dropped.get(name, "is not defined in check_conditions (never true)")
-    g.warnings.append(entry.say(f"condition {name!r} {reason}: {what} is never done and is left out"))
+    g.warnings.append(entry.say(f"condition {name!r} {reason}: {what}; left out"))
     return None
 
 
@@ -101,7 +104,7 @@ def _condition_roi(g: Graph, loop: Rounds, entry: Entry) -> None:
     if not name:
         g.warnings.append(entry.say("no ROI name: skipped, as Planning-Flow does"))
         return
-    gate = _gate(g, loop, entry, "the ROI")
+    gate = _gate(g, loop, entry, "the ROI is never created")
     if gate is None:
         g.later.pop(name, None)
         return
@@ -141,7 +144,7 @@ def _adjustment(g: Graph, loop: Rounds, entry: Entry, added: set[str]) -> None:
     if kind not in (ADD_NEW, ADJUST_OLD):
         raise entry.error(f"unknown adjustment {kind!r}; known: {ADD_NEW!r}, {ADJUST_OLD!r}", "adjustment")
     spec = parse_function(entry, loop.beam_names, g.warnings)
-    gate = _gate(g, loop, entry, "the adjustment")
+    gate = _gate(g, loop, entry, "the adjustment is never applied")
     if gate is None:
         return
     if g.roi(spec.roi) is None:
@@ -151,16 +154,16 @@ def _adjustment(g: Graph, loop: Rounds, entry: Entry, added: set[str]) -> None:
     roi_gate = loop.roi_gates.get(spec.roi)
     if roi_gate is not None and roi_gate != condition:
         g.warnings.append(entry.say(f"ROI {spec.roi!r} is created only when {roi_gate!r} holds: in a round where it "
-                                    "was not, the adjustment is skipped"))
+                                    "did not, the adjustment is skipped"))
     tag = spec.tag
     if kind == ADJUST_OLD:
         if not tag:
             g.warnings.append(entry.say("'Adjust OLD Function' without a tag: nothing to adjust (left out)"))
             return
-        if tag not in loop.tags and tag not in added:
+        if tag not in loop.initial_tags and tag not in added:
             g.warnings.append(entry.say(f"no function is tagged {tag!r}: nothing to adjust (left out)"))
             return
-        if tag not in loop.tags:
+        if tag not in loop.initial_tags:
             g.warnings.append(entry.say(f"{tag!r} is a function added in the rounds: in a round before it was added, "
                                         "PlanFlow adds it where Planning-Flow changed nothing"))
     else:
