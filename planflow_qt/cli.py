@@ -32,14 +32,24 @@ def _cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_flow(path: Path):
+    """A native flow, or a legacy Planning-Flow file converted on the fly (its warnings on stderr)."""
+    from planflow_qt.model.legacy import load_any
+
+    flow, warnings = load_any(path)
+    for warning in warnings:
+        sys.stderr.write(f"{path}: warning: {warning}\n")
+    return flow
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planflow_qt.engine.validation import validate
-    from planflow_qt.model.files import FlowFileError, load_flow
+    from planflow_qt.model.files import FlowFileError
 
     worst = EXIT_OK
     for path in args.flows:
         try:
-            flow = load_flow(path)
+            flow = _read_flow(path)
         except FlowFileError as exc:
             sys.stderr.write(f"{exc}\n")
             worst = max(worst, EXIT_UNREADABLE)
@@ -57,10 +67,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _load_for_run(path: Path):
     from planflow_qt.engine.validation import validate
-    from planflow_qt.model.files import FlowFileError, load_flow
+    from planflow_qt.model.files import FlowFileError
 
     try:
-        flow = load_flow(path)
+        flow = _read_flow(path)
     except FlowFileError as exc:
         sys.stderr.write(f"{exc}\n")
         return None, EXIT_UNREADABLE
@@ -112,6 +122,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_edit(args: argparse.Namespace) -> int:
+    from planflow_qt.editor.app import main as edit
+
+    return edit(args.flow, screenshot=args.screenshot, run=args.run, case=args.case, grid_mm=args.grid,
+                select=args.select)
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from planflow_qt.study.cli import run_command
+
+    return run_command(args)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from planflow_qt.engine.validation import validate
+    from planflow_qt.model.files import FlowFileError, read_json, save_flow
+    from planflow_qt.model.legacy import convert_legacy, is_legacy
+
+    try:
+        data = read_json(args.legacy)
+        if not is_legacy(data):
+            raise FlowFileError(args.legacy, "not a Planning-Flow file (no 'flow_name'; a PlanFlow file needs no "
+                                             "conversion)")
+        flow, warnings = convert_legacy(data, args.legacy)
+    except FlowFileError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_UNREADABLE
+    for warning in warnings:
+        sys.stderr.write(f"{args.legacy}: warning: {warning}\n")
+    problems = validate(flow)
+    for problem in problems:
+        sys.stderr.write(problem.format(str(args.output)) + "\n")
+    save_flow(flow, args.output)
+    sys.stdout.write(f"{args.output}: {len(flow.nodes)} nodes, {len(flow.edges)} wires, {len(warnings)} warning(s)\n")
+    return EXIT_INVALID if problems else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planflow", description="Automate treatment planning as node graphs.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -137,6 +184,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baseline", type=Path, default=None, metavar="FLOW",
                      help="also run this flow on the same case and compare side by side in the report")
     run.set_defaults(func=_cmd_run)
+
+    convert = sub.add_parser("convert", help="convert a Planning-Flow file into a PlanFlow flow")
+    convert.add_argument("legacy", type=Path, metavar="LEGACY")
+    convert.add_argument("-o", "--output", type=Path, required=True, metavar="FLOW")
+    convert.set_defaults(func=_cmd_convert)
+
+    edit = sub.add_parser("edit", help="open the node-graph editor (needs the gui extra)")
+    edit.add_argument("flow", type=Path, nargs="?", default=None, metavar="FLOW")
+    edit.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
+                      help="render the window with the flow loaded to a PNG and exit")
+    edit.add_argument("--run", action="store_true", help="with --screenshot: run on the simulated case first")
+    edit.add_argument("--case", default="lung", help="simulated case of --run: lung, lung_left, esophagus")
+    edit.add_argument("--grid", type=float, default=10.0, metavar="MM", help="simulated dose grid of --run (mm)")
+    edit.add_argument("--select", default=None, metavar="NODE", help="with --screenshot: select this node")
+    edit.set_defaults(func=_cmd_edit)
+
+    study = sub.add_parser("study", help="compare two flows over a cohort of simulated patients")
+    from planflow_qt.study.cli import add_arguments
+
+    add_arguments(study)
+    study.set_defaults(func=_cmd_study)
     return parser
 
 

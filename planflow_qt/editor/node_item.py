@@ -1,0 +1,250 @@
+"""The one generic canvas node: a NodeGraphQt node drawn from a node spec, with problem badge and run state.
+
+Every node type uses this class (DESIGN: no Qt class per node type). Ports carry the spec's names; their
+colour and shape say their type. The item draws a category-coloured header with the title, a line that
+summarizes the parameters, labelled ports, a red badge when validation found problems, and a coloured
+outline for its run state.
+"""
+
+from __future__ import annotations
+
+from NodeGraphQt import BaseNode
+from NodeGraphQt.constants import PortTypeEnum
+from NodeGraphQt.qgraphics.node_base import NodeItem
+from Qt import QtCore, QtGui, QtWidgets
+
+from planflow_qt.catalog.spec import Port, PortType
+from planflow_qt.editor.style import (
+    NODE_BODY,
+    NODE_BORDER,
+    NODE_SUBTEXT,
+    NODE_TEXT,
+    PORT_COLORS,
+    PROBLEM_RED,
+    STATE_COLORS,
+)
+
+HEADER_HEIGHT = 24.0
+SUMMARY_HEIGHT = 18.0
+PORT_SIZE = 17.0
+MIN_WIDTH = 190.0
+MAX_WIDTH = 320.0
+SELECTED_BORDER = (254, 207, 42)
+
+
+def _shape(painter: QtGui.QPainter, rect: QtCore.QRectF, kind: str) -> None:
+    if kind == "diamond":
+        c = rect.center()
+        r = rect.width() / 2
+        painter.drawPolygon(QtGui.QPolygonF([QtCore.QPointF(c.x(), c.y() - r), QtCore.QPointF(c.x() + r, c.y()),
+                                             QtCore.QPointF(c.x(), c.y() + r), QtCore.QPointF(c.x() - r, c.y())]))
+    elif kind == "square":
+        painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 2, 2)
+    else:
+        painter.drawEllipse(rect)
+
+
+PORT_SHAPES = {PortType.PLAN: "circle", PortType.ROI: "circle", PortType.FUNCTION: "square",
+               PortType.BOOL: "diamond", PortType.NUMBER: "square"}
+
+
+def port_painter(port_type: PortType):
+    """A NodeGraphQt port paint function: the type's colour and shape, filled when connected."""
+    color = QtGui.QColor(*PORT_COLORS[port_type])
+    shape = PORT_SHAPES[port_type]
+
+    def paint(painter: QtGui.QPainter, rect: QtCore.QRectF, info: dict) -> None:
+        painter.save()
+        rect = QtCore.QRectF(rect.center().x() - 5, rect.center().y() - 5, 10, 10)
+        if info["hovered"]:
+            rect.adjust(-2, -2, 2, 2)
+        painter.setPen(QtGui.QPen(color.lighter(130) if info["hovered"] else color, 1.6))
+        painter.setBrush(color if info["connected"] or info["hovered"] else QtGui.QColor(*NODE_BODY))
+        _shape(painter, rect, shape)
+        painter.restore()
+
+    return paint
+
+
+class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
+    """A port name: a light text item (NodeGraphQt's rich-text items are slow to create by the hundred)."""
+
+    def setDefaultTextColor(self, color: QtGui.QColor) -> None:
+        self.setBrush(color)
+
+
+class ProblemBadge(QtWidgets.QGraphicsItem):
+    """A red circle with '!' on the node's corner; its tooltip lists the problems."""
+
+    SIZE = 18.0
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(0, 0, self.SIZE, self.SIZE)
+
+    def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1.5))
+        painter.setBrush(QtGui.QColor(*PROBLEM_RED))
+        painter.drawEllipse(self.boundingRect().adjusted(1, 1, -1, -1))
+        font = painter.font()
+        font.setBold(True)
+        font.setPointSizeF(9)
+        painter.setFont(font)
+        painter.drawText(self.boundingRect(), QtCore.Qt.AlignCenter, "!")
+        painter.restore()
+
+
+class FlowNodeItem(NodeItem):
+    """The drawing of a flow node (see module doc)."""
+
+    full_detail = False
+
+    def __init__(self, name: str = "node", parent=None):
+        super().__init__(name, parent)
+        self._icon_item.setVisible(False)
+        font = self._text_item.font()
+        font.setBold(True)
+        font.setPointSizeF(9.0)
+        self._text_item.setFont(font)
+        self.summary = ""
+        self.header_color: tuple[int, int, int] = (90, 90, 90)
+        self.run_state: str | None = None
+        self.badge = ProblemBadge(self)
+        self.badge.setVisible(False)
+        self.badge.setZValue(5)
+
+    # -- ports: light labels, no per-port tooltips ---------------------------------------------------------------
+    def _add_port(self, port):
+        text = PortLabel(port.name, self)
+        font = text.font()
+        font.setPointSizeF(8.0)
+        text.setFont(font)
+        text.setVisible(port.display_name)
+        if port.port_type == PortTypeEnum.IN.value:
+            self._input_items[port] = text
+        else:
+            self._output_items[port] = text
+        return port
+
+    def _tooltip_disable(self, state: bool) -> None:
+        """Tooltips are set by the canvas (title, type, problems)."""
+
+    def auto_switch_mode(self) -> None:
+        """Hide texts when the node is tiny on screen, except while exporting (`full_detail`)."""
+        if FlowNodeItem.full_detail:
+            self.set_proxy_mode(False)
+        else:
+            super().auto_switch_mode()
+
+    # -- layout ----------------------------------------------------------------------------------------------------
+    def _summary_font(self) -> QtGui.QFont:
+        font = QtGui.QFont(self._text_item.font())
+        font.setBold(False)
+        font.setPointSizeF(8.0)
+        return font
+
+    def _draw_node_horizontal(self) -> None:
+        title_width = self._text_item.boundingRect().width()
+        in_width = max((t.boundingRect().width() for t in self._input_items.values()), default=0.0)
+        out_width = max((t.boundingRect().width() for t in self._output_items.values()), default=0.0)
+        summary_width = QtGui.QFontMetricsF(self._summary_font()).horizontalAdvance(self.summary) + 20
+        width = max(MIN_WIDTH, title_width + 36, in_width + out_width + 56, min(summary_width, MAX_WIDTH))
+        rows = max(len(self._input_items), len(self._output_items), 1)
+        top = HEADER_HEIGHT + (SUMMARY_HEIGHT if self.summary else 6.0)
+        self._width = width
+        self._height = top + rows * (PORT_SIZE + 1) + 4.0
+        self._set_text_color((*NODE_TEXT, 255))
+        text_height = self._text_item.boundingRect().height()
+        self._text_item.setPos(6.0, (HEADER_HEIGHT - text_height) / 2)
+        self.align_ports(v_offset=top)
+        for port, label in self._input_items.items():
+            label.setPos(9.0, port.y() + (PORT_SIZE - label.boundingRect().height()) / 2)
+        for port, label in self._output_items.items():
+            label.setPos(width - 9.0 - label.boundingRect().width(),
+                         port.y() + (PORT_SIZE - label.boundingRect().height()) / 2)
+        self.badge.setPos(width - ProblemBadge.SIZE + 6, -8)
+        self.update()
+
+    def set_summary(self, text: str) -> None:
+        """Change the summary line and re-layout."""
+        if text != self.summary:
+            self.summary = text
+            self.draw_node()
+
+    def set_run_state(self, state: str | None) -> None:
+        """Outline the node in the colour of its run state (None: no run shown)."""
+        if state != self.run_state:
+            self.run_state = state
+            self.update()
+
+    def set_problems(self, messages: list[str]) -> None:
+        """Show or hide the problem badge; its tooltip lists the messages."""
+        self.badge.setVisible(bool(messages))
+        self.badge.setToolTip("\n".join(messages))
+
+    # -- painting --------------------------------------------------------------------------------------------------
+    def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
+        self.auto_switch_mode()
+        painter.save()
+        painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
+        rect = QtCore.QRectF(0.0, 0.0, self._width, self._height)
+        radius = 5.0
+        body = QtGui.QColor(*NODE_BODY)
+        header = QtGui.QColor(*self.header_color)
+        if self.disabled:
+            body, header = body.darker(130), QtGui.QColor(95, 98, 104)
+        painter.setPen(QtCore.Qt.NoPen)
+        painter.setBrush(body)
+        painter.drawRoundedRect(rect, radius, radius)
+        painter.save()
+        painter.setClipRect(QtCore.QRectF(0, 0, self._width, HEADER_HEIGHT))
+        painter.setBrush(header)
+        painter.drawRoundedRect(rect, radius, radius)
+        painter.restore()
+        if self.summary and not self._proxy_mode:
+            painter.setFont(self._summary_font())
+            painter.setPen(QtGui.QColor(*NODE_SUBTEXT))
+            text_rect = QtCore.QRectF(8, HEADER_HEIGHT + 1, self._width - 16, SUMMARY_HEIGHT - 2)
+            elided = painter.fontMetrics().elidedText(self.summary, QtCore.Qt.ElideRight, int(text_rect.width()))
+            painter.drawText(text_rect, QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, elided)
+        if self.run_state in STATE_COLORS:
+            pen = QtGui.QPen(QtGui.QColor(*STATE_COLORS[self.run_state]), 3.0)
+            border = rect.adjusted(-2, -2, 2, 2)
+        elif self.selected:
+            pen = QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 2.0)
+            border = rect
+        else:
+            pen = QtGui.QPen(QtGui.QColor(*NODE_BORDER), 1.0)
+            border = rect
+        painter.setBrush(QtCore.Qt.NoBrush)
+        painter.setPen(pen)
+        painter.drawRoundedRect(border, radius + 1, radius + 1)
+        if self.run_state in STATE_COLORS and self.selected:
+            painter.setPen(QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 1.5))
+            painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), radius, radius)
+        painter.restore()
+
+
+class FlowNode(BaseNode):
+    """The NodeGraphQt node of every flow node; `flow_id` is the document's stable node id."""
+
+    __identifier__ = "planflow"
+    NODE_NAME = "Node"
+
+    def __init__(self):
+        super().__init__(qgraphics_item=FlowNodeItem)
+        self.flow_id = ""
+
+    def add_spec_port(self, port: Port, is_input: bool):
+        """Add a port named and typed as in the spec."""
+        painter = port_painter(port.type)
+        if is_input:
+            made = self.add_input(port.name, multi_input=port.multi, painter_func=painter)
+        else:
+            made = self.add_output(port.name, multi_output=True, painter_func=painter)
+        made.view.flow_type = port.type
+        made.view._width = made.view._height = PORT_SIZE
+        made.view.setToolTip(f"{port.name}: {port.type.value}{' (optional)' if port.optional else ''}"
+                             + (f"\n{port.doc}" if port.doc else ""))
+        return made

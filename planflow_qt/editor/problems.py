@@ -1,0 +1,94 @@
+"""Live validation: `analyze(flow)` shortly after each edit, and the problems list that selects a node on click."""
+
+from __future__ import annotations
+
+from Qt import QtCore, QtGui, QtWidgets
+
+from planflow_qt.editor.document import DocumentController
+from planflow_qt.engine.validation import Analysis, analyze
+
+DEBOUNCE_MS = 150
+
+
+class Validator(QtCore.QObject):
+    """Re-validates the document 150 ms after the last change and reports the Analysis."""
+
+    analyzed = QtCore.Signal(object)
+
+    def __init__(self, doc: DocumentController, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.last: Analysis | None = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.run_now)
+        doc.changed.connect(self._timer.start)
+
+    def run_now(self) -> Analysis:
+        """Validate at once (also used by tests and before a run)."""
+        self._timer.stop()
+        self.last = analyze(self.doc.flow, self.doc.registry)
+        self.analyzed.emit(self.last)
+        return self.last
+
+    def pending(self) -> bool:
+        return self._timer.isActive()
+
+
+class ProblemsPanel(QtWidgets.QWidget):
+    """The list of problems: node, field, message; a click selects and centres the node."""
+
+    node_activated = QtCore.Signal(str)
+    COLUMNS = ("Node", "Type", "Where", "Problem")
+
+    def __init__(self, doc: DocumentController, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.summary = QtWidgets.QLabel()
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.cellClicked.connect(self._clicked)
+        self.table.cellActivated.connect(self._clicked)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        problems = analysis.problems
+        errors = sum(p.severity == "error" for p in problems)
+        if problems:
+            self.summary.setText(f"<b style='color:#ff6b6b'>{errors} error{'s' * (errors != 1)}</b>"
+                                 f"{f', {len(problems) - errors} warnings' if len(problems) > errors else ''}"
+                                 " — click one to go to its node")
+        else:
+            self.summary.setText("<b style='color:#5fcf6f'>No problems</b> — the flow can run")
+        self.table.setRowCount(len(problems))
+        titles = {node.id: node.title for node in self.doc.flow.nodes}
+        red = QtGui.QColor(255, 120, 120)
+        for row, problem in enumerate(problems):
+            node_text = f"{titles.get(problem.node_id) or problem.node_id}"
+            cells = (node_text, problem.node_type, problem.field, problem.message)
+            for column, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setData(QtCore.Qt.UserRole, problem.node_id)
+                item.setToolTip(problem.format())
+                if column == 0 and problem.severity == "error":
+                    item.setForeground(red)
+                self.table.setItem(row, column, item)
+
+    def _clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.node_activated.emit(item.data(QtCore.Qt.UserRole))
+
+    def row_count(self) -> int:
+        return self.table.rowCount()
