@@ -1,0 +1,74 @@
+"""Where the patients run: in this process, in a local process pool, or on a Dask cluster.
+
+Each backend yields `(task, result, keep)` as patients finish; `keep` is False when the worker itself was
+lost (a crashed process or cluster worker), so the result is not saved and the patient runs again next time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from planflow_qt.study.spec import StudyError
+from planflow_qt.study.worker import PatientTask, run_patient
+
+log = logging.getLogger(__name__)
+
+Finished = tuple[PatientTask, dict[str, Any], bool]
+
+
+def _lost(task: PatientTask, exc: BaseException) -> dict[str, Any]:
+    log.error("%s: worker lost: %s", task.name, exc)
+    return {"variant": task.variant, "seed": task.seed, "case": task.case, "grid_mm": task.grid_mm,
+            "status": "failed", "error": f"worker lost: {type(exc).__name__}: {exc}", "rounds": 0, "metrics": {},
+            "wall_s": 0.0}
+
+
+def run_in_process(tasks: Sequence[PatientTask]) -> Iterator[Finished]:
+    """One patient after the other in this process."""
+    for task in tasks:
+        yield task, run_patient(task), True
+
+
+def run_in_pool(tasks: Sequence[PatientTask], jobs: int) -> Iterator[Finished]:
+    """`jobs` worker processes on this machine (works with the spawn start method, as on Windows)."""
+    executor = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        futures = {executor.submit(run_patient, task): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                yield task, future.result(), True
+            except Exception as exc:
+                yield task, _lost(task, exc), False
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run_on_dask(tasks: Sequence[PatientTask], scheduler: Any) -> Iterator[Finished]:
+    """On a Dask cluster: `scheduler` is an address such as `tcp://host:8786` or a cluster object."""
+    try:
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise StudyError("--scheduler needs Dask: pip install 'planflow-qt[study]'") from exc
+    with Client(scheduler) as client:
+        futures = {client.submit(run_patient, task, pure=False): task
+                   for task in tasks}
+        for future in dask_completed(futures):
+            task = futures[future]
+            try:
+                yield task, future.result(), True
+            except Exception as exc:
+                yield task, _lost(task, exc), False
+
+
+def run_tasks(tasks: Sequence[PatientTask], jobs: int = 1, scheduler: Any = None) -> Iterator[Finished]:
+    """Run `tasks` on Dask when a scheduler is given, else in a pool of `jobs` processes (here when 1)."""
+    if scheduler is not None:
+        return run_on_dask(tasks, scheduler)
+    if jobs > 1 and len(tasks) > 1:
+        return run_in_pool(tasks, min(jobs, len(tasks)))
+    return run_in_process(tasks)

@@ -1,0 +1,110 @@
+"""A study from start to end: check the folder's manifest, load finished results, run the rest, write outputs.
+
+Every (patient, flow variant) result is saved atomically as `results/<variant>-seed<NNNN>.json` the moment it
+arrives, so a study that is stopped and started again computes only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from planflow_qt.model.files import write_text_atomic
+from planflow_qt.study.execution import run_tasks
+from planflow_qt.study.spec import StudyError, StudySpec, Variant, manifest, manifest_mismatch, variants
+from planflow_qt.study.stats import Comparison
+from planflow_qt.study.table import compare_variants
+from planflow_qt.study.worker import PatientTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StudyResult:
+    """A finished study: its variants, every patient result, the comparison table per variant of A."""
+
+    spec: StudySpec
+    out_dir: Path
+    variants: list[Variant]
+    baseline: Variant
+    results: dict[str, dict[str, Any]]
+    tables: dict[str, list[Comparison]]
+    computed: int
+    reused: int
+    failed: list[str] = field(default_factory=list)
+
+
+def _check_manifest(spec: StudySpec, out_dir: Path, fresh: bool) -> None:
+    path = out_dir / "study.json"
+    new = manifest(spec)
+    if fresh and out_dir.exists():
+        shutil.rmtree(out_dir / "results", ignore_errors=True)
+    elif path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diffs = manifest_mismatch(old, new)
+        if diffs:
+            raise StudyError(f"{out_dir} holds results of a different study ({'; '.join(diffs)}): "
+                             "use another --out folder, or --fresh to discard them")
+    write_text_atomic(path, json.dumps(new, indent=1) + "\n", keep_backup=False)
+
+
+def _load_result(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("%s unreadable, computing it again: %s", path, exc)
+        return None
+
+
+def _progress(show: bool) -> Progress:
+    return Progress(TextColumn("[bold]study[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.description}"), console=Console(stderr=True), disable=not show)
+
+
+def run_study(spec: StudySpec, out_dir: str | Path, jobs: int = 1, scheduler: Any = None, fresh: bool = False,
+              show_progress: bool = False) -> StudyResult:
+    """Run (or resume) `spec` with its outputs in `out_dir`; returns the results and tables.
+
+    `jobs` worker processes run patients in parallel; with `scheduler` (a Dask address or cluster) they run
+    on Dask instead. Failed patients are recorded and left out of the statistics.
+    """
+    from planflow_qt.study.report import write_outputs
+
+    out = Path(out_dir)
+    flows_a, flow_b = variants(spec)
+    _check_manifest(spec, out, fresh)
+    results_dir = out / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    tasks = [PatientTask(v.key, v.flow_text, spec.case, spec.grid_mm, seed)
+             for seed in spec.seeds for v in [*flows_a, flow_b]]
+    results: dict[str, dict[str, Any]] = {}
+    missing = []
+    for task in tasks:
+        path = results_dir / f"{task.name}.json"
+        loaded = _load_result(path) if path.exists() else None
+        if loaded is None:
+            missing.append(task)
+        else:
+            results[task.name] = loaded
+    log.info("%d result(s) reused, %d to compute", len(results), len(missing))
+    with _progress(show_progress) as progress:
+        bar = progress.add_task("", total=len(missing))
+        for task, result, keep in run_tasks(missing, jobs, scheduler):
+            results[task.name] = result
+            if keep:
+                write_text_atomic(results_dir / f"{task.name}.json", json.dumps(result, indent=1) + "\n",
+                                  keep_backup=False)
+            progress.update(bar, advance=1, description=f"{task.name} {result['status']}")
+    failed = [name for name, r in results.items() if r["status"] != "completed"]
+    tables = {v.key: compare_variants(v, flow_b, results, spec.seeds) for v in flows_a}
+    study = StudyResult(spec, out, flows_a, flow_b, results, tables, len(missing), len(tasks) - len(missing),
+                        failed)
+    write_outputs(study)
+    return study

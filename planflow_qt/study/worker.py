@@ -1,0 +1,64 @@
+"""One patient of a study: run one flow variant on one seeded simulated patient.
+
+`run_patient` is a top-level function taking a picklable task and returning plain data, so it runs the
+same way in this process, in a process pool (spawn-safe) or on a Dask worker without a shared folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from planflow_qt.study.metrics import patient_metrics
+
+log = logging.getLogger(__name__)
+
+
+def result_name(variant: str, seed: int) -> str:
+    """The name of a (variant, patient) result and the stem of its file, e.g. `a-seed0003`."""
+    return f"{variant}-seed{seed:04d}"
+
+
+@dataclass(frozen=True)
+class PatientTask:
+    """A flow variant (its JSON text) on the patient drawn by `seed` of `case` at `grid_mm`."""
+
+    variant: str
+    flow_text: str
+    case: str
+    grid_mm: float
+    seed: int
+
+    @property
+    def name(self) -> str:
+        """The result's name (see `result_name`)."""
+        return result_name(self.variant, self.seed)
+
+
+def run_patient(task: PatientTask) -> dict[str, Any]:
+    """Run the task and return its result: status, error, rounds, time and metrics; never raises for a failed run."""
+    from threadpoolctl import threadpool_limits
+
+    from planflow_qt.backends.simulated import SimulatedBackend
+    from planflow_qt.model.files import flow_from_data, parse_json_text
+    from planflow_qt.runner import execute
+
+    started = time.perf_counter()
+    result: dict[str, Any] = {"variant": task.variant, "seed": task.seed, "case": task.case,
+                              "grid_mm": task.grid_mm}
+    try:
+        # one BLAS thread per worker: parallel patients, not parallel matrix products, fill the cores
+        with threadpool_limits(limits=1):
+            flow = flow_from_data(parse_json_text(task.flow_text, task.name), task.name)
+            backend = SimulatedBackend(case=task.case, grid_mm=task.grid_mm, seed=task.seed)
+            outcome = execute(flow, backend, None, case=task.case)
+        summary = outcome.summary
+        result.update(status=outcome.result.status, error=outcome.result.error or "",
+                      rounds=outcome.result.rounds, metrics=patient_metrics(summary))
+    except Exception as exc:  # a failed patient is recorded; the study goes on
+        log.warning("%s failed: %s", task.name, exc)
+        result.update(status="failed", error=f"{type(exc).__name__}: {exc}", rounds=0, metrics={})
+    result["wall_s"] = round(time.perf_counter() - started, 3)
+    return result
