@@ -20,6 +20,7 @@ from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.canvas import FlowCanvas, WireRef, wire_of
 from planflow_qt.editor.commands import Change, FlowEdit
 from planflow_qt.model.document import Edge, Flow, Node, Note
+from planflow_qt.model.rounds import parse_rounds
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +271,9 @@ class DocumentController(QtCore.QObject):
         node = self.node(node_id)
         try:
             new = Node.model_validate({**node.model_dump(), **fields})
-        except ValidationError as exc:
-            reason = first_error(exc)
+            parse_rounds(new.active_rounds)
+        except (ValidationError, ValueError) as exc:
+            reason = first_error(exc) if isinstance(exc, ValidationError) else f"active rounds: {exc}"
             self.message.emit(f"{node.id}: {reason}")
             self.canvas.update_node_view(node)
             return reason

@@ -16,7 +16,8 @@ class DvhPlot(FigureCanvasQTAgg):
     """Cumulative DVHs of one snapshot (and the one before it, dashed) with a legend."""
 
     def __init__(self, parent=None):
-        self.figure = Figure(figsize=(5.0, 3.2), dpi=90, facecolor=BACKGROUND, layout="constrained")
+        self.figure = Figure(figsize=(5.0, 3.2), dpi=90, facecolor=BACKGROUND)
+        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.15)
         super().__init__(self.figure)
         self.setParent(parent)
         self.axes = self.figure.add_subplot(111)

@@ -105,7 +105,14 @@ class Palette(QtWidgets.QWidget):
         if type_id:
             self.activated.emit(type_id)
 
-    def _add_first_visible(self) -> None:
+    def best_match(self) -> str | None:
+        """The type Enter adds: the first shown whose title contains the search text, else the first shown."""
         visible = self.visible_types()
-        if visible:
-            self.activated.emit(visible[0])
+        text = self.search.text().strip().lower()
+        titled = [t for t in visible if text in self.registry.get(t).spec.title.lower()]
+        return (titled or visible or [None])[0]
+
+    def _add_first_visible(self) -> None:
+        best = self.best_match()
+        if best:
+            self.activated.emit(best)
