@@ -1,0 +1,89 @@
+"""The run panel: a run on the simulated patient off the UI thread, node states, metrics, DVH, and Stop."""
+
+from pathlib import Path
+
+from Qt import QtCore
+
+from planflow_qt.engine.events import read_log
+
+FLOWS = Path(__file__).parents[2] / "flows"
+
+
+def test_running_lung_single_pass_on_a_coarse_simulated_case(window, qtbot):
+    assert window.open(FLOWS / "lung_single_pass.json")
+    panel = window.run_panel
+    panel.choose_simulated("lung", 10.0)
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    assert panel.start()
+    assert not window.act_run.isEnabled() and window.act_stop.isEnabled()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    timer.stop()
+    outcome = panel.outcome
+    assert outcome is not None and outcome.result.status == "completed"
+    assert set(panel.states) == set(window.doc.node_ids())
+    assert set(panel.states.values()) == {"done"}
+    assert {window.canvas.node_view(n).view.run_state for n in window.doc.node_ids()} == {"done"}
+    assert len(ticks) > 5, "the UI thread kept running its timers during the run"
+    assert panel.plot.drawn_label == "final"
+    assert panel.plot.axes.lines, "DVH curves drawn"
+    assert panel.metrics.columns == ["final"]
+    goal_rows = [r for r in panel.metrics.rows if "PTV" in r]
+    assert goal_rows and panel.metrics.cell_text(goal_rows[0], "final")
+    assert "completed" in panel.status.text().lower()
+    log = panel.log_view.toPlainText()
+    assert "run started" in log and "run finished" in log
+    assert (outcome.out_dir / "run.jsonl").exists()
+    assert window.act_run.isEnabled() and not window.act_stop.isEnabled()
+
+
+def test_stop_mid_run_ends_cleanly_with_a_consistent_log(window, qtbot):
+    assert window.open(FLOWS / "lung_progressive.json")
+    panel = window.run_panel
+    panel.choose_simulated("lung", 10.0)
+    assert panel.start()
+    qtbot.waitUntil(lambda: any(e.kind.value == "round_started" for e in panel.events), timeout=120_000)
+    window.act_stop.trigger()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    result = panel.outcome.result
+    assert result.status == "stopped"
+    assert "running" not in panel.states.values()
+    events = read_log(panel.outcome.out_dir / "run.jsonl")
+    assert events[0]["kind"] == "run_started" and events[-1]["kind"] == "run_stopped"
+    open_nodes = []
+    for event in events:
+        if event["kind"] == "node_started":
+            open_nodes.append(event["node_id"])
+        elif event["kind"] in ("node_finished", "node_failed"):
+            assert open_nodes.pop() == event["node_id"]
+    assert open_nodes == [], "every node that started also finished"
+    assert [e.kind.value for e in panel.events] == [e["kind"] for e in events]
+    log = panel.log_view.toPlainText().splitlines()
+    assert any("stop requested" in line for line in log)
+    assert "run stopped" in log[-1]
+    assert "Stopped" in panel.status.text()
+    assert panel.start(), "a new run may start after a stop"
+    window.act_stop.trigger()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+
+
+def test_an_invalid_flow_is_not_run(window):
+    assert window.open(FLOWS / "lung_single_pass.json")
+    edge = window.doc.flow.edges[0]
+    window.doc.disconnect(edge.src, edge.dst)
+    assert not window.run_panel.start()
+    assert "Not run" in window.run_panel.status.text()
+    assert not window.run_panel.running
+
+
+def test_raystation_is_offered_only_when_bound(make_window):
+    plain = make_window()
+    assert [plain.run_panel.backend_combo.itemData(i) for i in range(plain.run_panel.backend_combo.count())] \
+        == ["simulated"]
+    bound = make_window(raystation_backend_factory=lambda: None)
+    combo = bound.run_panel.backend_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == ["simulated", "raystation"]
+    combo.setCurrentIndex(1)
+    assert not bound.run_panel.case_combo.isEnabled() and not bound.run_panel.grid_spin.isEnabled()
