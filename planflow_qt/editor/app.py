@@ -69,12 +69,9 @@ def take_screenshot(window, path: Path, run: bool, case: str, grid_mm: float, se
     app = application()
     window.show()
     settle(app, 400)
-    window.fit()
-    if select and select in window.doc.node_ids():
-        window.canvas.select([select])
     if run:
         window.run_dock.raise_()
-        window.resizeDocks([window.run_dock], [380], QtCore.Qt.Vertical)
+        window.resizeDocks([window.run_dock], [420], QtCore.Qt.Vertical)
         window.run_panel.choose_simulated(case, grid_mm)
         if not window.run_panel.start():
             log.error("the flow could not run: %s", window.run_panel.status.text())
@@ -83,8 +80,12 @@ def take_screenshot(window, path: Path, run: bool, case: str, grid_mm: float, se
             log.error("the run did not end within 10 minutes")
             return 1
     settle(app, 500)
-    window.fit()
-    settle(app, 200)
+    if select and select in window.doc.node_ids():
+        window.canvas.select([select])
+        window.canvas.zoom_on(select, 0.7)
+    else:
+        window.fit()
+    settle(app, 300)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path), "PNG"):
         log.error("cannot write %s", path)

@@ -376,6 +376,18 @@ class FlowCanvas(NodeGraph):
         viewer._scene_range = rect
         viewer._update_scene()
 
+    def zoom_on(self, node_id: str, zoom: float = 0.8) -> None:
+        """Centre the view on a node at a zoom factor (1.0: one scene unit per pixel)."""
+        view = self._nodes.get(node_id)
+        if view is None:
+            return
+        viewer = self._viewer
+        size = QtCore.QSizeF(viewer.width() / zoom, viewer.height() / zoom)
+        rect = QtCore.QRectF(QtCore.QPointF(0, 0), size)
+        rect.moveCenter(view.view.sceneBoundingRect().center())
+        viewer._scene_range = rect
+        viewer._update_scene()
+
     def center_on_node(self, node_id: str) -> None:
         """Scroll so the node is in the middle of the view, keeping the zoom."""
         view = self._nodes.get(node_id)

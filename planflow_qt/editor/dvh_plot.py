@@ -13,7 +13,10 @@ FOREGROUND = "#d8dde3"
 
 
 class DvhPlot(FigureCanvasQTAgg):
-    """Cumulative DVHs of one snapshot (and the one before it, dashed) with a legend."""
+    """Cumulative DVHs of one snapshot (and the one before it, dashed) with a legend.
+
+    `rois` chooses the curves (the flow's ROIs); when none of them is in the snapshot, all are drawn.
+    """
 
     def __init__(self, parent=None):
         self.figure = Figure(figsize=(5.0, 3.2), dpi=90, facecolor=BACKGROUND)
@@ -21,6 +24,7 @@ class DvhPlot(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.setParent(parent)
         self.axes = self.figure.add_subplot(111)
+        self.rois: list[str] = []
         self.drawn_label = ""
         self.clear()
 
@@ -48,7 +52,7 @@ class DvhPlot(FigureCanvasQTAgg):
         """Draw a snapshot's DVHs; `previous` is drawn dashed and faint for comparison."""
         ax = self.axes
         ax.clear()
-        rois = list(snapshot.dvh)
+        rois = [r for r in self.rois if r in snapshot.dvh] or list(snapshot.dvh)
         colors = roi_colors(rois)
         if previous is not None:
             draw_dvh(ax, previous, [r for r in rois if r in previous.dvh], colors, "--")

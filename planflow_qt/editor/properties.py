@@ -51,7 +51,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         super().__init__(parent)
         self.doc = doc
         self.setWidgetResizable(True)
-        self.setMinimumWidth(330)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
+        self.setMinimumWidth(340)
         self.node_id: str | None = None
         self._shown: Node | None = None
         self._editors: dict[Path, FieldEditor] = {}
@@ -180,7 +181,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                                   f"{spec.title}</b><br><span style='color:#9aa3ad'>{spec.type_id} · id "
                                   f"{node.id}</span>")
         layout.addWidget(header)
-        doc = QtWidgets.QLabel(node_type.doc())
+        doc = QtWidgets.QLabel("\n\n".join(" ".join(part.split()) for part in node_type.doc().split("\n\n")))
         doc.setWordWrap(True)
         doc.setStyleSheet("color: #b8c0ca;")
         layout.addWidget(doc)
@@ -207,7 +208,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         title = QtWidgets.QLineEdit()
         title.setPlaceholderText("(the type's title)")
         title.setMaxLength(200)
-        disabled = QtWidgets.QCheckBox("switched off (skipped when the flow runs)")
+        disabled = QtWidgets.QCheckBox("Switched off")
+        disabled.setToolTip("A switched-off node is skipped when the flow runs (Ctrl+E)")
         rounds = QtWidgets.QLineEdit()
         rounds.setPlaceholderText("all")
         rounds.setToolTip("Rounds of the loop in which this node runs: all, 2, 2-4, >=3, 1,3,5")

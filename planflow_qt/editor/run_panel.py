@@ -144,23 +144,27 @@ class RunPanel(QtWidgets.QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.report_button.clicked.connect(self.open_report)
 
-        form = QtWidgets.QFormLayout()
-        form.addRow("Backend", self.backend_combo)
-        form.addRow("Case", self.case_combo)
-        form.addRow("Grid", self.grid_spin)
+        form = QtWidgets.QHBoxLayout()
+        form.addWidget(self.backend_combo, 2)
+        form.addWidget(self.case_combo, 1)
+        form.addWidget(self.grid_spin, 1)
         buttons = QtWidgets.QHBoxLayout()
         for button in (self.run_button, self.stop_button, self.report_button):
             buttons.addWidget(button)
+        self.backend_combo.setToolTip("Where the flow runs")
+        self.case_combo.setToolTip("Simulated patient: lung, lung_left or esophagus")
         self.log_view = QtWidgets.QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(20000)
+        self.log_view.setLineWrapMode(QtWidgets.QPlainTextEdit.NoWrap)
         self.log_view.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
         left = QtWidgets.QVBoxLayout()
         left.addLayout(form)
         left.addLayout(buttons)
         left.addWidget(self.status)
-        left.addWidget(QtWidgets.QLabel("Log"))
         left.addWidget(self.log_view, 1)
+        self.log_view.setMinimumHeight(30)
+        self.log_view.setPlaceholderText("Run log")
         left_box = QtWidgets.QWidget()
         left_box.setLayout(left)
 
@@ -215,6 +219,7 @@ class RunPanel(QtWidgets.QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out_dir = self.runs_dir / f"{_safe(flow.meta.name)}-{stamp}"
         self._reset()
+        self.plot.rois = flow_rois(flow)
         self.status.setText(f"Starting on {self.backend_combo.currentText()} ({case})…")
         self.worker = RunWorker(flow, factory, out_dir, case)
         self.thread = QtCore.QThread(self)
@@ -250,6 +255,8 @@ class RunPanel(QtWidgets.QWidget):
 
     def _log(self, text: str) -> None:
         self.log_view.appendPlainText(text)
+        bar = self.log_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     def _on_event(self, event: RunEvent, snapshot: Snapshot | None) -> None:
         self.events.append(event)
@@ -292,8 +299,8 @@ class RunPanel(QtWidgets.QWidget):
         else:
             result = outcome.result
             color = {"completed": "#5fcf6f", "stopped": "#e6b428"}.get(result.status, "#ff6b6b")
-            text = f"<b style='color:{color}'>{result.status.capitalize()}</b> — {result.rounds} round(s), " \
-                   f"{result.elapsed_s:.1f} s"
+            rounds = f"{result.rounds} round{'s' * (result.rounds != 1)}, " if result.rounds else ""
+            text = f"<b style='color:{color}'>{result.status.capitalize()}</b> — {rounds}{result.elapsed_s:.1f} s"
             if error:
                 text += f"<br>{error}"
             if outcome.out_dir is not None:
@@ -320,6 +327,12 @@ class RunPanel(QtWidgets.QWidget):
                 self.thread.wait(20)
         QtWidgets.QApplication.processEvents()
         return not self.running
+
+
+def flow_rois(flow: Flow) -> list[str]:
+    """ROI names the flow works with (matched and created), in flow order: what the DVH plot shows."""
+    names = [n.params.get("name") for n in flow.nodes if n.type.startswith("roi.")]
+    return list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
 
 
 def _safe(name: str) -> str:

@@ -81,8 +81,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.run_dock = self._dock("Run", self.run_panel, QtCore.Qt.BottomDockWidgetArea, "run")
         self.tabifyDockWidget(self.problems_dock, self.run_dock)
         self.problems_dock.raise_()
-        self.resizeDocks([self.palette_dock, self.properties_dock], [220, 380], QtCore.Qt.Horizontal)
-        self.resizeDocks([self.problems_dock], [230], QtCore.Qt.Vertical)
+        self._docks_sized = False
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._docks_sized:  # dock sizes apply once the window is laid out
+            self._docks_sized = True
+            QtCore.QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        self.resizeDocks([self.palette_dock, self.properties_dock], [210, 390], QtCore.Qt.Horizontal)
+        self.resizeDocks([self.problems_dock], [170], QtCore.Qt.Vertical)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", canvas_only: bool = False) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
