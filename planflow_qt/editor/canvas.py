@@ -83,7 +83,7 @@ class FlowCanvas(NodeGraph):
     create_requested = QtCore.Signal(str, tuple)      # type id, scene position
     title_requested = QtCore.Signal(str, str)         # node id, new title
     selection_changed = QtCore.Signal(list)           # selected node ids
-    note_requested = QtCore.Signal(int, object)       # note index, new Note
+    note_requested = QtCore.Signal(int, object, dict)  # note index, new Note, carried node moves
     connection_refused = QtCore.Signal(str)
 
     def __init__(self, registry: Registry, parent=None):
@@ -276,7 +276,7 @@ class FlowCanvas(NodeGraph):
     # -- notes and loop zones ----------------------------------------------------------------------------------
     def insert_note(self, index: int, note: Note) -> None:
         """Draw a note at position `index` of the document's notes."""
-        item = NoteItem(note, self._on_note_edited)
+        item = NoteItem(note, self._on_note_edited, self._nodes_inside)
         self.scene().addItem(item)
         self._notes.insert(index, item)
 
@@ -289,8 +289,12 @@ class FlowCanvas(NodeGraph):
     def note_items(self) -> list[NoteItem]:
         return list(self._notes)
 
-    def _on_note_edited(self, item: NoteItem, note: Note) -> None:
-        self.note_requested.emit(self._notes.index(item), note)
+    def _on_note_edited(self, item: NoteItem, note: Note, moves: dict) -> None:
+        self.note_requested.emit(self._notes.index(item), note, moves)
+
+    def _nodes_inside(self, rect: QtCore.QRectF) -> list:
+        """Node items lying wholly inside a scene rectangle (what a note carries when it moves)."""
+        return [view.view for view in self._nodes.values() if rect.contains(view.view.sceneBoundingRect())]
 
     def set_zones(self, zones: list[LoopZone], titles: dict[str, str]) -> None:
         """Draw a frame behind each loop body (begin, body, end)."""

@@ -312,9 +312,14 @@ class DocumentController(QtCore.QObject):
         index = len(self.flow.notes)
         self.push("add note", Change(notes={index: (None, note)}))
 
-    def edit_note(self, index: int, note: Note) -> None:
+    def edit_note(self, index: int, note: Note, moves: dict | None = None) -> None:
+        """Change a note; `moves` (id -> (old, new) position) are the nodes it carried, in the same step."""
         old = self.flow.notes[index]
-        if not self.push("edit note", Change(notes={index: (old, note)})):
+        change = Change(notes={index: (old, note)})
+        for node_id, (_old, new) in (moves or {}).items():
+            node = self.node(node_id)
+            change.nodes[node_id] = (node, node.model_copy(update={"pos": (round(new[0], 1), round(new[1], 1))}))
+        if not self.push("move note" if moves else "edit note", change):
             self.canvas.update_note(index, old)
 
     def delete_note(self, index: int) -> None:

@@ -66,22 +66,32 @@ class LoopZoneItem(QtWidgets.QGraphicsItem):
         painter.restore()
 
 
+NodeMoves = dict[str, tuple[tuple[float, float], tuple[float, float]]]
+
+
 class NoteItem(QtWidgets.QGraphicsItem):
-    """A note: a titled frame with text, moved by its title bar, resized by its corner, edited on double click.
+    """A note (backdrop): a titled frame with text, moved by its title bar with the nodes inside it,
+    resized by its corner, edited on double click.
 
     Only the title bar and the resize grip take the mouse, so rubber-band selection works over the body.
-    `on_edit(item, note)` is called with the edited note; the document decides and calls `set_note`.
+    `on_edit(item, note, moves)` is called with the edited note and the nodes it carried (id -> (old, new)
+    position); the document decides and calls `set_note`. `inside(rect)` gives the node items in a rect.
     """
 
-    def __init__(self, note: Note, on_edit: Callable[[NoteItem, Note], None]):
+    def __init__(self, note: Note, on_edit: Callable[[NoteItem, Note, NodeMoves], None],
+                 inside: Callable[[QtCore.QRectF], list] = lambda rect: []):
         super().__init__()
         self.on_edit = on_edit
+        self.inside = inside
         self.note = note
         self._size = QtCore.QSizeF()
         self._resizing = False
+        self._dragging = False
         self._press_rect: tuple[float, ...] | None = None
+        self._carried: list[tuple[QtWidgets.QGraphicsItem, QtCore.QPointF]] = []
         self.setZValue(NOTE_Z)
-        self.setFlags(QtWidgets.QGraphicsItem.ItemIsMovable | QtWidgets.QGraphicsItem.ItemIsSelectable)
+        self.setFlags(QtWidgets.QGraphicsItem.ItemIsMovable | QtWidgets.QGraphicsItem.ItemIsSelectable
+                      | QtWidgets.QGraphicsItem.ItemSendsGeometryChanges)
         self.setCursor(QtCore.Qt.OpenHandCursor)
         self.set_note(note)
 
@@ -150,12 +160,27 @@ class NoteItem(QtWidgets.QGraphicsItem):
                              QtCore.QPointF(grip.right() - 2, grip.bottom() - offset))
         painter.restore()
 
+    def itemChange(self, change, value):
+        if change == QtWidgets.QGraphicsItem.ItemPositionChange and self.scene() is not None \
+                and self._press_rect is None and self.isSelected() and self.scene().mouseGrabberItem() is not None:
+            return self.pos()  # a note moves only when its own title bar is dragged
+        if change == QtWidgets.QGraphicsItem.ItemPositionHasChanged and self._dragging:
+            x, y, _w, _h = self._press_rect
+            delta = self.pos() - QtCore.QPointF(x, y)
+            for item, start in self._carried:
+                item.setPos(start + delta)
+        return super().itemChange(change, value)
+
     def mousePressEvent(self, event) -> None:
         self._press_rect = self.current_rect()
         self._resizing = self._grip().contains(event.pos())
         if self._resizing:
             event.accept()
             return
+        if self.scene() is not None:
+            self.scene().clearSelection()
+            self._carried = [(item, item.pos()) for item in self.inside(self.sceneBoundingRect())]
+        self._dragging = True
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
@@ -168,16 +193,19 @@ class NoteItem(QtWidgets.QGraphicsItem):
 
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
-        self._resizing = False
+        self._resizing = self._dragging = False
         rect = self.current_rect()
-        if self._press_rect is not None and rect != self._press_rect:
-            self.on_edit(self, self.note.model_copy(update={"rect": rect}))
-        self._press_rect = None
+        moves = {item.flow_id: ((start.x(), start.y()), (item.pos().x(), item.pos().y()))
+                 for item, start in self._carried if item.pos() != start}
+        self._carried = []
+        pressed, self._press_rect = self._press_rect, None
+        if pressed is not None and rect != pressed:
+            self.on_edit(self, self.note.model_copy(update={"rect": rect}), moves)
 
     def mouseDoubleClickEvent(self, event) -> None:
         edited = edit_note_dialog(self.note, self.scene().views()[0] if self.scene().views() else None)
         if edited is not None:
-            self.on_edit(self, edited)
+            self.on_edit(self, edited, {})
 
 
 def edit_note_dialog(note: Note, parent: QtWidgets.QWidget | None) -> Note | None:

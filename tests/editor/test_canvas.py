@@ -3,6 +3,7 @@
 import warnings
 from pathlib import Path
 
+import pytest
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.editor.canvas import NODE_MIME, type_conflict
@@ -173,7 +174,7 @@ def test_keyboard_delete_and_undo_on_the_canvas(lung, qtbot):
 
 def test_notes_are_edited_as_part_of_the_document(lung):
     note = lung.canvas.note_items()[1]
-    note.on_edit(note, note.note.model_copy(update={"title": "Rounds", "rect": (0.0, 950.0, 3000.0, 400.0)}))
+    note.on_edit(note, note.note.model_copy(update={"title": "Rounds", "rect": (0.0, 950.0, 3000.0, 400.0)}), {})
     assert lung.doc.flow.notes[1].title == "Rounds"
     assert note.current_rect() == (0.0, 950.0, 3000.0, 400.0)
     lung.doc.undo_stack.undo()
@@ -181,7 +182,47 @@ def test_notes_are_edited_as_part_of_the_document(lung):
     assert note.note.title == "Progressive rounds"
 
 
-def test_context_menu_offers_the_edit_commands(lung):
-    texts = [a.text() for a in lung.canvas_menu.actions()]
-    assert {"Add node by &search…", "&Copy", "&Paste", "&Delete", "&Auto-layout"} <= set(texts)
-    assert isinstance(lung.canvas_menu, QtWidgets.QMenu)
+def test_dragging_a_note_carries_the_nodes_inside_it_as_one_step(lung, qtbot):
+    before = lung.doc.flow.to_json_dict()
+    note = lung.canvas.note_items()[1]
+    inside = {item.flow_id for item in lung.canvas._nodes_inside(note.sceneBoundingRect())}
+    assert {"rounds", "optimize", "tighten", "end", "save"} <= inside and "fn01" not in inside
+    viewport = lung.canvas.viewer().viewport()
+    lung.show()
+    qtbot.waitExposed(lung)
+    lung.canvas.fit()
+    title = lung.canvas.viewer().mapFromScene(note.mapToScene(QtCore.QPointF(200, 10)))
+    qtbot.mousePress(viewport, QtCore.Qt.LeftButton, pos=title)
+    move = QtGui.QMouseEvent(QtCore.QEvent.MouseMove, QtCore.QPointF(title + QtCore.QPoint(0, 40)),
+                             viewport.mapToGlobal(QtCore.QPointF(title + QtCore.QPoint(0, 40))),
+                             QtCore.Qt.NoButton, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(viewport, move)
+    qtbot.mouseRelease(viewport, QtCore.Qt.LeftButton, pos=title + QtCore.QPoint(0, 40))
+    dy = lung.doc.flow.notes[1].rect[1] - before["notes"][1]["rect"][1]
+    assert dy > 20
+    assert lung.doc.node("tighten").pos[1] == pytest.approx(1000.0 + dy, abs=0.2)
+    assert lung.doc.node("fn01").pos == tuple(next(n["pos"] for n in before["nodes"] if n["id"] == "fn01"))
+    assert lung.doc.undo_stack.count() == 1
+    lung.doc.undo_stack.undo()
+    assert lung.doc.flow.to_json_dict() == before
+
+
+def test_renaming_a_node_on_the_canvas_sets_its_title(lung):
+    item = lung.canvas.node_view("optimize").view
+    lung.canvas.viewer().node_name_changed.emit(item.id, "Optimize (warm start)")
+    assert lung.doc.node("optimize").title == "Optimize (warm start)"
+    lung.doc.undo_stack.undo()
+    assert lung.doc.node("optimize").title == "" and item.name == "Optimize"
+
+
+def test_right_click_on_the_canvas_opens_the_edit_menu(lung, qtbot):
+    texts = {a.text() for a in lung.canvas_menu.actions()}
+    assert {"Add node by &search…", "&Copy", "&Paste", "&Delete", "&Auto-layout"} <= texts
+    lung.show()
+    qtbot.waitExposed(lung)
+    viewport = lung.canvas.viewer().viewport()
+    point = QtCore.QPoint(100, 100)
+    event = QtGui.QContextMenuEvent(QtGui.QContextMenuEvent.Mouse, point, viewport.mapToGlobal(point))
+    QtWidgets.QApplication.sendEvent(viewport, event)
+    assert lung.canvas_menu.isVisible()
+    lung.canvas_menu.close()
