@@ -20,17 +20,30 @@ RESULT = Port("result", PortType.BOOL)
 VALUE = Port("value", PortType.NUMBER)
 
 
+class ScenarioValue(str, Enum):
+    """Which dose a DVH condition reads: the nominal one, or the lowest / highest over the scenarios."""
+
+    NOMINAL = "nominal"
+    LOWEST = "lowest"
+    HIGHEST = "highest"
+
+
 class DvhConditionParams(DvhQuery):
     name: str = Field("", max_length=64, description="Condition name; empty: c_{roi}_{metric}_{n}")
     comparison: Comparison = Field(Comparison.GE, description="True when metric <comparison> threshold")
     threshold: float = Field(0.0, ge=0, le=100000, description="Threshold (cGy for doses, % or cc for volumes)")
+    scenarios: ScenarioValue = Field(
+        ScenarioValue.NOMINAL, description="Nominal dose, or the metric's lowest (worst coverage of a target) or "
+                                           "highest (worst organ dose) value over the robustness scenarios")
 
 
 class DvhCondition(NodeType):
     """True when a DVH metric of the wired ROI meets a threshold, on the current dose.
 
     Metrics: dose at a volume (D95 %, D2 cc), volume at a dose (V2000 cGy in % or cc), mean, max, min,
-    D0.03cc. Example: "lungs V2000 > 28 %" to raise the lung weights in the next round.
+    D0.03cc. Example: "lungs V2000 > 28 %" to raise the lung weights in the next round. With robustness
+    settings the metric can be the worst over the scenarios: "CTV D98 % lowest over the scenarios < 7410 cGy"
+    to raise the robust target weights.
     """
 
     spec = NodeSpec("cond.dvh", "DVH condition", Category.CONDITION, DvhConditionParams,
@@ -42,12 +55,29 @@ class DvhCondition(NodeType):
 
     @classmethod
     def run(cls, ctx, params: DvhConditionParams, inputs):
-        value = params.measure(ctx.backend, ctx.case_roi(inputs["roi"]))
+        roi = ctx.case_roi(inputs["roi"])
+        value, where = (params.measure(ctx.backend, roi), "") if params.scenarios is ScenarioValue.NOMINAL \
+            else _over_scenarios(ctx, params, roi)
         result = params.comparison.test(value, params.threshold)
         ctx.metric(ctx.tags[0], value, params.unit())
-        ctx.log(f"{ctx.tags[0]}: {params.short_name()} = {value:.4g} {params.unit()} "
+        ctx.log(f"{ctx.tags[0]}: {params.short_name()}{where} = {value:.4g} {params.unit()} "
                 f"{params.comparison.value} {params.threshold:g}: {result}")
         return {"result": result, "value": value}
+
+
+def _over_scenarios(ctx, params: DvhConditionParams, roi: str) -> tuple[float, str]:
+    """The lowest or highest value of the metric over the backend's dose scenarios, and where it was."""
+    names = ctx.backend.dose_scenarios()
+    if not names:
+        ctx.warn("the plan has no robustness scenarios: the nominal dose is evaluated")
+        return params.measure(ctx.backend, roi), ""
+    values = {}
+    for name in names:
+        with ctx.backend.scenario(name):
+            values[name] = params.measure(ctx.backend, roi)
+    pick = min if params.scenarios is ScenarioValue.LOWEST else max
+    worst = pick(values, key=values.get)
+    return values[worst], f" ({params.scenarios.value} of {len(names)} scenarios: {worst})"
 
 
 class Aggregate(str, Enum):

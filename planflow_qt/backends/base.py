@@ -140,6 +140,14 @@ class Backend(Protocol):
     def evaluate_goals(self) -> list[GoalResult]:
         """Every clinical goal of the plan evaluated on the current dose."""
 
+    def dose_scenarios(self) -> list[str]:
+        """Names of the robustness scenarios the current dose can be evaluated in, the nominal one first
+        (named "nominal"); empty when the plan has none (no robustness settings, or a photon plan)."""
+
+    def scenario(self, name: str) -> AbstractContextManager[None]:
+        """A context within which the dose queries (dose at volume, volume at dose, statistics, DVH) read
+        the dose of scenario `name` (one of `dose_scenarios()`) instead of the nominal dose."""
+
     # -- the session -----------------------------------------------------------------------------------
     def wait_for_user(self, message: str) -> None:
         """Pause until the user continues; raise `UserStopped` if they stop."""

@@ -21,12 +21,14 @@ class RecordingBackend:
     `"dose_at_volume:PTV"`, `"volume_at_dose:Lungs"`, `"dose_statistic:Heart"`, `"value:TAG"`
     (function value) and `"achieved:TAG"`. A list answer is indexed by the number of optimizations run
     so far (clamped to its end). `fail`: `(method, n)` raises BackendError on the n-th call of method.
+    `scenarios`: the dose scenarios offered; inside `scenario(name)` a key with the suffix `@name`
+    (`"dose_at_volume:PTV@left 0.5 cm"`) answers first.
     """
 
     name = "recording"
 
     def __init__(self, rois: list[str] | None = None, answers: dict[str, Answer] | None = None,
-                 fail: tuple[str, int] | None = None):
+                 fail: tuple[str, int] | None = None, scenarios: list[str] | None = None):
         self.rois = list(rois or [])
         self.answers = dict(answers or {})
         self.fail = fail
@@ -34,6 +36,8 @@ class RecordingBackend:
         self.functions: dict[str, FunctionSpec] = {}
         self.optimizations = 0
         self.goals: list = []
+        self.scenarios = list(scenarios or [])
+        self.current_scenario: str | None = None
 
     # -- recording -----------------------------------------------------------------------------------------------
     def _record(self, method: str, **kwargs: Any) -> None:
@@ -49,6 +53,8 @@ class RecordingBackend:
         return [name for name, _ in self.calls if name not in skip]
 
     def _answer(self, key: str, default: float | None = None, **kwargs: Any) -> float | None:
+        if self.current_scenario is not None and f"{key}@{self.current_scenario}" in self.answers:
+            key = f"{key}@{self.current_scenario}"
         answer = self.answers.get(key, default)
         if callable(answer):
             return answer(round=self.optimizations, **kwargs)
@@ -186,6 +192,21 @@ class RecordingBackend:
         self._record("evaluate_goals")
         met = bool(self._answer("goals_met", 1.0))
         return [GoalResult(goal=g, value=0.0, met=met) for g in self.goals]
+
+    def dose_scenarios(self) -> list[str]:
+        self._record("dose_scenarios")
+        return list(self.scenarios)
+
+    @contextmanager
+    def scenario(self, name: str):
+        self._record("scenario", name=name)
+        if name not in self.scenarios:
+            raise BackendError(f"no dose scenario {name!r}")
+        previous, self.current_scenario = self.current_scenario, name
+        try:
+            yield
+        finally:
+            self.current_scenario = previous
 
     # -- session -------------------------------------------------------------------------------------------------
     def wait_for_user(self, message: str) -> None:

@@ -113,3 +113,30 @@ def dose_slice_png(dose, masks: dict[str, object], voxel_mm: Sequence[float], ti
     fig.colorbar(image, ax=ax, label="Dose (cGy)", shrink=0.85)
     ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
     return _png(fig)
+
+
+def dvh_bands_png(nominal: dict[str, list[tuple[float, float]]],
+                  scenarios: dict[str, list[list[tuple[float, float]]]], rois: Sequence[str], title: str) -> bytes:
+    """Nominal DVH curves with the band every scenario's DVH lies in (lowest to highest volume per dose)."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colors = roi_colors(rois)
+    for roi in rois:
+        curves = scenarios.get(roi)
+        if not curves or not nominal.get(roi):
+            continue
+        top = max(max(d for d, _ in c) for c in curves)
+        doses = np.linspace(0.0, top, 400)
+        volumes = np.array([np.interp(doses, *zip(*c, strict=True), right=0.0) for c in curves])
+        ax.fill_between(doses, volumes.min(axis=0), volumes.max(axis=0), color=colors[roi], alpha=0.25, lw=0)
+        ax.plot(*zip(*nominal[roi], strict=True), color=colors[roi], lw=1.4, label=roi)
+    ax.set_xlabel("Dose (cGy)")
+    ax.set_ylabel("Volume (%)")
+    ax.set_ylim(0, 102)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(title, fontsize=11)
+    return _png(fig)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from planflow_qt.model.files import write_text_atomic
 from planflow_qt.report.html import RunData, comparison_table, render
-from planflow_qt.report.plots import dose_slice_png, dvh_compare_png, dvh_per_round_png
+from planflow_qt.report.plots import dose_slice_png, dvh_bands_png, dvh_compare_png, dvh_per_round_png
+from planflow_qt.report.snapshots import DVH_STEP_CGY
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,33 @@ def run_data(outcome) -> RunData:
     slice_png = _dose_slice(outcome)
     if slice_png:
         data.images["Dose, axial slice through the target"] = slice_png
+    bands_png = _scenario_bands(outcome)
+    if bands_png:
+        data.images["DVH over the robustness scenarios (band: every scenario, line: nominal)"] = bands_png
     return data
+
+
+def _scenario_bands(outcome) -> bytes | None:
+    """Nominal DVHs with the band of the robustness scenarios' DVHs, when the backend offers scenario
+    doses (the body is left out: its band says nothing and costs the most)."""
+    backend = outcome.backend
+    if not outcome.recorder.snapshots or not hasattr(backend, "dose_scenarios"):
+        return None
+    try:
+        names = backend.dose_scenarios()
+        if len(names) < 2:
+            return None
+        rois = [r for r in outcome.plotted_rois if not any(w in r.upper() for w in ("EXTERNAL", "BODY"))]
+        nominal = {roi: backend.dvh(roi, DVH_STEP_CGY) for roi in rois}
+        curves: dict[str, list] = {roi: [] for roi in rois}
+        for name in names:
+            with backend.scenario(name):
+                for roi in rois:
+                    curves[roi].append(backend.dvh(roi, DVH_STEP_CGY))
+        return dvh_bands_png(nominal, curves, rois, f"Final dose: nominal and {len(names)} scenarios")
+    except Exception as exc:  # a missing image must not lose the report
+        log.info("no scenario DVH bands: %s", exc)
+        return None
 
 
 def _dose_slice(outcome) -> bytes | None:

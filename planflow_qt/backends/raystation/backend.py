@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 _SPOT_FIELDS = ("spot_spacing_scale", "layer_spacing_scale", "proximal_layers", "distal_layers", "lateral_margin_cm")
 
 
+_NO_SCENARIOS = ("evaluating DVH metrics over robustness scenarios is not available on RayStation through "
+                 "PlanFlow: set the condition's scenarios to 'nominal', or use RayStation's robustness evaluation")
+
+
 def margin_settings(margin: Margin) -> dict[str, Any]:
     """A Margin as RayStation's MarginSettings dict (cm)."""
     return {"Type": margin.type.value, "Superior": float(margin.superior_cm), "Inferior": float(margin.inferior_cm),
@@ -218,6 +222,16 @@ class RayStationBackend(OptimizationCalls):
                       "ParameterValue": parameter, "IsComparativeGoal": False, "Priority": int(goal.priority)}
             self.call_adapted(GOAL_LEVEL, "plan.TreatmentCourse.EvaluationSetup", setup, "AddClinicalGoal",
                               {**common, "PrimaryAcceptanceLevel": level}, {**common, "AcceptanceLevel": level})
+
+    # -- robustness scenarios ----------------------------------------------------------------------------------
+    def dose_scenarios(self) -> list[str]:
+        """Not offered: RayStation's scenario doses come from its robustness evaluation, which PlanFlow
+        does not drive."""
+        raise BackendError(_NO_SCENARIOS)
+
+    def scenario(self, name: str) -> AbstractContextManager[Any]:
+        """Not offered (see `dose_scenarios`)."""
+        raise BackendError(_NO_SCENARIOS)
 
     # -- the session -------------------------------------------------------------------------------------------
     def wait_for_user(self, message: str) -> None:

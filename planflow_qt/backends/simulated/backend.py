@@ -5,7 +5,9 @@ percent, cc). One phantom case per backend; plans are held in memory. The influe
 the first optimization and shared through a small cache keyed by the case, isocenter, arcs and target.
 With a prescription, optimizations keep the dose scaled to it as they go (RayStation's default
 AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath, so the final dose
-is the same model recomputed.
+is the same model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
+robustness settings, functions marked robust are optimized over the scenarios (`scenarios`, `robust`), and
+`dose_scenarios()` / `scenario(name)` let dose queries read a scenario's dose.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from planflow_qt.backends.base import BackendError
-from planflow_qt.backends.simulated import dvh, masks
+from planflow_qt.backends.simulated import dvh, masks, pbs
 from planflow_qt.backends.simulated import goals as clinical_goals
 from planflow_qt.backends.simulated.beams import control_points
 from planflow_qt.backends.simulated.dose_engine import (
@@ -33,6 +36,8 @@ from planflow_qt.backends.simulated.dose_engine import (
 from planflow_qt.backends.simulated.objectives import Term, fall_off_reference
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
 from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
+from planflow_qt.backends.simulated.robust import RobustProblem
+from planflow_qt.backends.simulated.scenarios import NOMINAL, ScenarioDoses
 from planflow_qt.model.planning import (
     Arc,
     BooleanOperation,
@@ -74,6 +79,7 @@ class _Plan:
     prescription: Prescription | None = None
     iso_mm: tuple[float, float, float] | None = None
     arcs: list[Arc] = field(default_factory=list)
+    proton_beams: list[ProtonBeam] = field(default_factory=list)
     goals: list[ClinicalGoal] = field(default_factory=list)
     robustness: Robustness | None = None
     settings: OptimizationSettings = field(default_factory=OptimizationSettings)
@@ -82,7 +88,7 @@ class _Plan:
     weights_key: tuple | None = None
     dose_rows: np.ndarray | None = None
     feedback: dict[str, tuple[float, float | None]] = field(default_factory=dict)
-    dvhs: dict[str, dvh.Dvh] = field(default_factory=dict)
+    dvhs: dict[str | tuple[str, int], dvh.Dvh] = field(default_factory=dict)
 
 
 class SimulatedBackend:
@@ -117,6 +123,9 @@ class SimulatedBackend:
         self.saves = 0
         self.last_optimization: Result | None = None
         self.last_influence: Influence | None = None
+        self._spots: dict[tuple, pbs.SpotPlan] = {}
+        self._scenario_doses: dict[tuple, ScenarioDoses] = {}
+        self._scenario: int | None = None
 
     # -- the case --------------------------------------------------------------------------------------
     @property
@@ -149,7 +158,7 @@ class SimulatedBackend:
         self._rows_cache = {k: v for k, v in self._rows_cache.items() if k[0] != name}
         if self._plan is not None:
             self._plan.feedback.clear()
-            self._plan.dvhs.pop(name, None)
+            self._plan.dvhs = {k: v for k, v in self._plan.dvhs.items() if name not in (k, k[0])}
         log.info("ROI %s: %.1f cc", name, masks.volume_cc(mask, self.voxel_mm))
 
     def _operand(self, operand: RoiOperand) -> np.ndarray:
@@ -256,8 +265,18 @@ class SimulatedBackend:
         plan.arcs.extend(arcs)
 
     def add_proton_beams(self, beams: list[ProtonBeam]) -> None:
-        """Not yet: the simulated backend has no proton engine."""
-        raise BackendError("IMPT beams are not yet supported by the simulated backend")
+        """Add pencil-beam scanning proton beams to an IMPT beam set at the isocenter."""
+        plan = self._current()
+        if plan.setup.technique is not Technique.IMPT:
+            raise BackendError(f"beam set {plan.setup.beam_set!r} is {plan.setup.technique.value}, not IMPT")
+        if plan.iso_mm is None:
+            raise BackendError("no isocenter: set the isocenter before adding beams")
+        names = [b.name for b in plan.proton_beams]
+        for beam in beams:
+            if beam.name in names:
+                raise BackendError(f"a beam named {beam.name!r} already exists")
+            names.append(beam.name)
+        plan.proton_beams.extend(beams)
 
     def add_clinical_goals(self, goals: list[ClinicalGoal], template: str | None,
                            roi_map: dict[str, str]) -> None:
@@ -276,8 +295,11 @@ class SimulatedBackend:
         plan.goals.extend(new)
 
     def set_robustness(self, robustness: Robustness) -> None:
-        """Store the robustness scenarios (photon optimization here uses the nominal scenario)."""
-        self._current().robustness = robustness
+        """Store the robustness scenarios: used by robust functions of IMPT plans (photon plans here
+        optimize the nominal scenario)."""
+        plan = self._current()
+        plan.robustness = robustness
+        plan.dvhs.clear()
 
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
         """Iterations, tolerance and dose settings of the optimization."""
@@ -290,11 +312,11 @@ class SimulatedBackend:
 
     def _checked(self, spec: FunctionSpec, plan: _Plan) -> FunctionSpec:
         self._mask(spec.roi)
-        arcs = {a.name for a in plan.arcs}
-        unknown = [b for b in spec.beams if b not in arcs]
+        beams = {a.name for a in plan.arcs} | {b.name for b in plan.proton_beams}
+        unknown = [b for b in spec.beams if b not in beams]
         if unknown:
             raise BackendError(f"function on {spec.roi}: no beam named {', '.join(unknown)}")
-        if spec.robust:
+        if spec.robust and plan.setup.technique is Technique.VMAT:
             log.info("%s: robust photon functions are optimized on the nominal scenario", spec.tag or spec.roi)
         return spec
 
@@ -336,7 +358,7 @@ class SimulatedBackend:
         term = self._term(spec, plan)
         if spec.beams:
             influence, _ = self._influence(plan)
-            dose = Problem(influence, [term], self._bath).term_doses(plan.weights)[0][1]
+            dose = Problem(influence, [term], self._bath_for(plan)).term_doses(plan.weights)[0][1]
         else:
             dose = plan.dose_rows[term.rows]
         value, _ = term.value_and_gradient(dose)
@@ -351,6 +373,11 @@ class SimulatedBackend:
             self._bath = ScatterBath(self._geo)
         return self._geo
 
+    def _bath_for(self, plan: _Plan) -> ScatterBath | None:
+        """The photon scatter bath; proton doses have none."""
+        self._geometry()
+        return None if plan.setup.technique is Technique.IMPT else self._bath
+
     def _target(self, plan: _Plan) -> np.ndarray:
         """What the beamlets cover: the prescription ROI, or else every ROI of type Ptv."""
         if plan.prescription is not None:
@@ -361,6 +388,8 @@ class SimulatedBackend:
         return masks.combine(self._mask(n) for n in ptvs)
 
     def _influence(self, plan: _Plan) -> tuple[Influence, tuple]:
+        if plan.setup.technique is Technique.IMPT:
+            return self._proton_influence(plan)
         if not plan.arcs:
             raise BackendError("the beam set has no beams: add arcs first")
         geo = self._geometry()
@@ -372,6 +401,35 @@ class SimulatedBackend:
         influence = cached_influence(key, lambda: build_influence(geo, plan.iso_mm, cps, target))
         self.last_influence = influence
         return influence, key
+
+    def _proton_influence(self, plan: _Plan) -> tuple[Influence, tuple]:
+        """Spots of the proton beams covering the target, and their nominal influence matrix."""
+        if not plan.proton_beams:
+            raise BackendError("the beam set has no beams: add proton beams first")
+        geo = self._geometry()
+        target = self._target(plan)
+        digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
+        key = (self.phantom.key, plan.iso_mm, tuple(b.model_dump_json() for b in plan.proton_beams), digest)
+        if key not in self._spots:
+            rows = geo.row_index(np.flatnonzero(target & (geo.density > 0)))
+            if rows.size == 0:
+                raise BackendError("the target has no voxel inside the body")
+            self._spots = {key: pbs.plan_spots(geo, plan.iso_mm, plan.proton_beams, rows)}
+        spots = self._spots[key]
+        influence = cached_influence(key, lambda: pbs.build_influence(geo, spots))
+        self.last_influence = influence
+        return influence, key
+
+    def _scenario_set(self, plan: _Plan) -> ScenarioDoses | None:
+        """The robustness scenarios of an IMPT plan with robustness settings (None otherwise)."""
+        if plan.setup.technique is not Technique.IMPT or plan.robustness is None:
+            return None
+        influence, key = self._proton_influence(plan)
+        full_key = (key, plan.robustness.model_dump_json())
+        if full_key not in self._scenario_doses:
+            self._scenario_doses = {full_key: ScenarioDoses(self._geometry(), self._spots[key], influence,
+                                                            plan.robustness)}
+        return self._scenario_doses[full_key]
 
     def _rows(self, name: str) -> np.ndarray:
         """Dose rows of an ROI's voxels in the body (the same array while the ROI is unchanged)."""
@@ -405,7 +463,19 @@ class SimulatedBackend:
             raise BackendError("the plan has no optimization functions")
         influence, _ = self._influence(plan)
         terms = [self._term(spec, plan) for spec in plan.functions.values()]
-        return Problem(influence, terms, self._bath, self._autoscale(plan))
+        bath, autoscale = self._bath_for(plan), self._autoscale(plan)
+        scenario_set = self._scenario_set(plan)
+        robust = [t for t in terms if t.spec.robust] if scenario_set is not None else []
+        if not robust:
+            return Problem(influence, terms, bath, autoscale)
+        for term in robust:
+            if term.spec.beams:
+                log.warning("%s: a robust function sees the dose of all beams", term.spec.tag)
+        base = Problem(influence, [t for t in terms if not t.spec.robust], bath, autoscale)
+        rows = np.unique(np.concatenate([t.rows for t in robust]))
+        log.info("robust optimization (%s): %d functions over %d scenarios", plan.robustness.method.value,
+                 len(robust), len(scenario_set.scenarios))
+        return RobustProblem(base, robust, scenario_set.all(rows), rows, plan.robustness.method)
 
     def _autoscale(self, plan: _Plan) -> AutoScale | None:
         """RayStation scales the dose to the prescription during optimization by default."""
@@ -424,7 +494,7 @@ class SimulatedBackend:
         geo = self._geometry()
         rows = np.flatnonzero(self._target(plan).ravel()[geo.rows])
         uniform = np.ones(influence.n_beamlets)
-        dose = Problem(influence, [], self._bath).dose(uniform)[rows]
+        dose = Problem(influence, [], self._bath_for(plan)).dose(uniform)[rows]
         level = plan.prescription.dose_cgy if plan.prescription else max(
             (s.dose_cgy for s in plan.functions.values()), default=1.0)
         return uniform * level / max(float(np.mean(dose)), 1e-9)
@@ -483,8 +553,9 @@ class SimulatedBackend:
         if plan.weights is None:
             raise BackendError("no optimized plan: run the optimization first")
         influence, _ = self._influence(plan)
-        self._set_dose(plan, Problem(influence, [], self._bath).dose(plan.weights).astype(np.float64))
-        log.info("final dose (%s) computed with the pencil-beam engine", algorithm.value)
+        self._set_dose(plan, Problem(influence, [], self._bath_for(plan)).dose(plan.weights).astype(np.float64))
+        log.info("final dose (%s) computed with the %s pencil-beam engine", algorithm.value,
+                 plan.setup.technique.value)
 
     def _full_dose(self) -> np.ndarray:
         plan = self._current()
@@ -495,14 +566,46 @@ class SimulatedBackend:
         return full.reshape(self.phantom.grid.shape)
 
     def _dvh(self, roi: str) -> dvh.Dvh:
-        """The DVH of an ROI on the current dose (kept until the dose or the ROI changes)."""
+        """The DVH of an ROI on the current dose, or on the selected scenario's dose (kept until the dose
+        or the ROI changes)."""
         plan = self._current()
-        if roi not in plan.dvhs:
+        key = roi if self._scenario is None else (roi, self._scenario)
+        if key not in plan.dvhs:
             mask = self._mask(roi)
             if not mask.any():
                 raise BackendError(f"ROI {roi!r} is empty")
-            plan.dvhs[roi] = dvh.Dvh(self._full_dose()[mask])
-        return plan.dvhs[roi]
+            if self._scenario is None:
+                plan.dvhs[key] = dvh.Dvh(self._full_dose()[mask])
+            else:
+                plan.dvhs[key] = dvh.Dvh(self._scenario_dose(plan, roi))
+        return plan.dvhs[key]
+
+    def _scenario_dose(self, plan: _Plan, roi: str) -> np.ndarray:
+        """The dose (cGy) of the selected scenario on the ROI's voxels (in the body)."""
+        if plan.weights is None or plan.dose_rows is None:
+            raise BackendError("the plan has no dose: run the optimization first")
+        rows = self._rows(roi)
+        influence = self._scenario_set(plan).influence(self._scenario, rows)
+        return (influence.matrix @ plan.weights.astype(np.float32)).astype(np.float64)
+
+    def dose_scenarios(self) -> list[str]:
+        """Names of the robustness scenarios the current plan's dose can be evaluated in (nominal first);
+        empty for photon plans and plans without robustness settings."""
+        scenario_set = self._scenario_set(self._current())
+        return scenario_set.names if scenario_set is not None else []
+
+    @contextlib.contextmanager
+    def scenario(self, name: str) -> Iterator[None]:
+        """Within the context, dose queries read the dose of scenario `name`."""
+        names = self.dose_scenarios()
+        if name not in names:
+            raise BackendError(f"no dose scenario {name!r}; scenarios: {', '.join(names) or 'none'}")
+        previous, index = self._scenario, names.index(name)
+        self._scenario = None if name == NOMINAL else index
+        try:
+            yield
+        finally:
+            self._scenario = previous
 
     def dose_grid(self) -> DoseGrid:
         """The current total dose (cGy) on the phantom grid, with voxel size and origin (mm)."""

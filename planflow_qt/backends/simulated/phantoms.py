@@ -1,8 +1,11 @@
-"""Analytic thorax phantoms, generated in memory and deterministic from their parameters.
+"""Analytic thorax and pelvis phantoms, generated in memory and deterministic from their parameters.
 
 A thorax: body ellipse 340 x 230 mm, two lungs (density 0.25), heart, esophagus, vertebra and posterior
 arch (density 1.5), spinal canal and cord. The tumor is a GTV sphere in a lung (`lung`, `lung_left`) or
 a thickened segment of the esophagus (`esophagus`); CTV = GTV + 5 mm, PTV = CTV + 5 mm within the body.
+A pelvis (`prostate`): body ellipse 380 x 250 mm, the prostate (CTV) between the bladder (anterior,
+superior) and the rectum (posterior), femoral heads (density 1.3) on both sides in the path of lateral
+beams, pubic symphysis and sacrum (density 1.5); PTV = CTV + the PTV margin (5 mm) within the body.
 ROI names are those a clinic would use (`External`, `Lung_L`, `Lung_R`, `Lungs`, `SpinalCord`...), so
 flows exercise their ROI aliases. Coordinates: DICOM patient coordinates (x left, y posterior,
 z superior), mm inside the package.
@@ -19,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from planflow_qt.backends.simulated import masks
 from planflow_qt.backends.simulated.grid import Grid
 
-CASES: tuple[str, ...] = ("lung", "lung_left", "esophagus")
+CASES: tuple[str, ...] = ("lung", "lung_left", "esophagus", "prostate")
 """Names of the phantom cases `make_case` builds."""
 
 EXTENT_MM = (360.0, 250.0, 200.0)
@@ -34,12 +37,19 @@ CANAL_CENTER_MM = (0.0, 80.0)
 
 DENSITY_LUNG = 0.25
 DENSITY_BONE = 1.5
+DENSITY_FEMUR = 1.3
+
+PELVIS_EXTENT_MM = (380.0, 260.0, 160.0)
+PELVIS_SEMI_AXES_MM = (185.0, 120.0)
+PROSTATE_SEMI_AXES = (1.4, 1.15, 1.25)
+"""Prostate semi-axes (x, y, z) as multiples of the `tumor_radius_mm` parameter."""
 
 # Default tumor centers (mm): right lung, left lung next to the heart, mid-thorax esophagus.
 _TUMOR_CENTER_MM = {
     ("lung", "right"): (-70.0, -5.0, 15.0),
     ("lung", "left"): (66.0, -8.0, 0.0),
     ("esophagus", "right"): (ESOPHAGUS_CENTER_MM[0], ESOPHAGUS_CENTER_MM[1], 10.0),
+    ("prostate", "right"): (0.0, 10.0, 0.0),
 }
 
 
@@ -48,9 +58,9 @@ class CaseParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    site: Literal["lung", "esophagus"] = "lung"
+    site: Literal["lung", "esophagus", "prostate"] = "lung"
     side: Literal["right", "left"] = Field("right", description="Lung of the tumor (lung site)")
-    tumor_radius_mm: float = Field(15.0, ge=5, le=40, description="GTV radius (mm)")
+    tumor_radius_mm: float = Field(15.0, ge=5, le=40, description="GTV radius (mm); prostate: its mean semi-axis")
     tumor_offset_mm: tuple[float, float, float] = Field(
         (0.0, 0.0, 0.0), description="Shift of the tumor from the site's default position (x, y, z mm)")
     tumor_length_mm: float = Field(40.0, ge=10, le=120, description="GTV length along z (esophagus site)")
@@ -68,11 +78,14 @@ class CaseParams(BaseModel):
         """The parameters of case `name`; a seed draws a plausible tumor size, position and side."""
         if name not in CASES:
             raise ValueError(f"unknown phantom case {name!r}; cases: {', '.join(CASES)}")
-        site = "esophagus" if name == "esophagus" else "lung"
+        site = name if name in ("esophagus", "prostate") else "lung"
         side = "left" if name == "lung_left" else "right"
         if seed is None:
             return cls(site=site, side=side)
         rng = np.random.default_rng(seed)
+        if site == "prostate":
+            return cls(site=site, tumor_radius_mm=float(rng.uniform(12.0, 18.0)),
+                       tumor_offset_mm=tuple(float(v) for v in rng.uniform(-5.0, 5.0, size=3)))
         if site == "esophagus":
             return cls(site=site, tumor_radius_mm=float(rng.uniform(10.0, 15.0)),
                        tumor_length_mm=float(rng.uniform(30.0, 70.0)),
@@ -137,6 +150,8 @@ def make_case(name: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
     if not 2.5 <= grid_mm <= 10.0:
         raise ValueError(f"grid_mm must be within 2.5-10 mm, not {grid_mm}")
     params = params or CaseParams.for_case(name, seed)
+    if params.site == "prostate":
+        return _pelvis(name, params, grid_mm)
     grid = Grid.centered(EXTENT_MM, grid_mm)
     h = grid.voxel_mm
 
@@ -184,5 +199,40 @@ def make_case(name: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
     ptv_center = grid.positions_mm(np.flatnonzero(ptv)).mean(axis=0)
     pois = {"ISO": tuple(float(v) for v in np.round(ptv_center)),
             "REF": (0.0, float(-BODY_SEMI_AXES_MM[1]), float(np.round(ptv_center[2])))}
+    return Phantom(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
+                   pois_mm=pois)
+
+
+def _pelvis(name: str, params: CaseParams, grid_mm: float) -> Phantom:
+    """A male pelvis: prostate CTV, PTV = CTV + the PTV margin, rectum, bladder, femoral heads, bones."""
+    grid = Grid.centered(PELVIS_EXTENT_MM, grid_mm)
+    h = grid.voxel_mm
+    c = params.tumor_center_mm
+    r = params.tumor_radius_mm
+    body = _cylinder(grid, (0.0, 0.0), PELVIS_SEMI_AXES_MM)
+    ctv = _ellipsoid(grid, c, tuple(r * k for k in PROSTATE_SEMI_AXES)) & body
+    ptv = masks.expand(ctv, params.ptv_margin_mm, h) & body
+    rectum = _cylinder(grid, (c[0], c[1] + 1.15 * r + 12.0), (16.0, 14.0), (c[2] - 55.0, c[2] + 45.0)) & ~ctv
+    bladder = _ellipsoid(grid, (c[0], c[1] - 30.0, c[2] + 45.0), (40.0, 32.0, 30.0)) & ~ctv
+    femur_r = _ellipsoid(grid, (-95.0, 10.0, c[2]), (24.0, 24.0, 24.0))
+    femur_l = _ellipsoid(grid, (95.0, 10.0, c[2]), (24.0, 24.0, 24.0))
+    necks = _cylinder(grid, (0.0, 10.0), (130.0, 14.0), (c[2] - 14.0, c[2] + 14.0)) & ~_cylinder(
+        grid, (0.0, 10.0), (100.0, 60.0))
+    pubis = _cylinder(grid, (0.0, -70.0), (30.0, 12.0), (c[2] - 30.0, c[2] + 10.0))
+    sacrum = _cylinder(grid, (0.0, 95.0), (45.0, 14.0), (c[2] + 10.0, np.inf))
+    femurs = (femur_r | femur_l | necks) & body
+
+    density = np.where(body, 1.0, 0.0).astype(np.float32)
+    density[femurs] = DENSITY_FEMUR
+    density[(pubis | sacrum) & body] = DENSITY_BONE
+    rois = {
+        "External": body, "CTV": ctv, "PTV": ptv, "Rectum": rectum & body, "Bladder": bladder & body,
+        "FemoralHead_L": femur_l & body, "FemoralHead_R": femur_r & body, "Bones": (pubis | sacrum) & body,
+    }
+    types = {name_: "Organ" for name_ in rois}
+    types.update(External="External", CTV="Ctv", PTV="Ptv")
+    center = grid.positions_mm(np.flatnonzero(ctv)).mean(axis=0)
+    pois = {"ISO": tuple(float(v) for v in np.round(center)),
+            "REF": (0.0, float(-PELVIS_SEMI_AXES_MM[1]), float(np.round(center[2])))}
     return Phantom(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
                    pois_mm=pois)

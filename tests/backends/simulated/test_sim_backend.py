@@ -69,7 +69,7 @@ def test_unknown_names_are_refused():
     with pytest.raises(BackendError, match="no plan"):
         b.set_prescription(Prescription(roi="PTV", dose_cgy=6000))
     with pytest.raises(BackendError, match="unknown phantom case"):
-        SimulatedBackend("prostate")
+        SimulatedBackend("pancreas")
     b.create_plan(PlanSetup(name="P"))
     with pytest.raises(BackendError, match="already exists"):
         b.create_plan(PlanSetup(name="P"))
@@ -114,7 +114,7 @@ def test_plan_setup_calls():
     b.add_vmat_arcs(ARCS[:1])
     with pytest.raises(BackendError, match="already exists"):
         b.add_vmat_arcs(ARCS[:1])
-    with pytest.raises(BackendError, match="IMPT beams are not yet supported"):
+    with pytest.raises(BackendError, match="is VMAT, not IMPT"):
         b.add_proton_beams([ProtonBeam(name="G90", gantry_deg=90)])
     b.set_robustness(Robustness(density_percent=3.0))
     b.create_plan(PlanSetup(name="Protons", technique=Technique.IMPT))
