@@ -30,6 +30,7 @@ PORT_SIZE = 17.0
 MIN_WIDTH = 190.0
 MAX_WIDTH = 320.0
 SELECTED_BORDER = (254, 207, 42)
+STATE_GLYPHS = {"pending": "…", "running": "▶", "done": "✓", "skipped": "↷", "failed": "✗"}
 
 
 def _shape(painter: QtGui.QPainter, rect: QtCore.QRectF, kind: str) -> None:
@@ -151,7 +152,7 @@ class FlowNodeItem(NodeItem):
         summary_width = QtGui.QFontMetricsF(self._summary_font()).horizontalAdvance(self.summary) + 20
         width = max(MIN_WIDTH, title_width + 36, in_width + out_width + 56, min(summary_width, MAX_WIDTH))
         rows = max(len(self._input_items), len(self._output_items), 1)
-        top = HEADER_HEIGHT + (SUMMARY_HEIGHT if self.summary else 6.0)
+        top = HEADER_HEIGHT + SUMMARY_HEIGHT
         self._width = width
         self._height = top + rows * (PORT_SIZE + 1) + 4.0
         self._set_text_color((*NODE_TEXT, 255))
@@ -202,28 +203,44 @@ class FlowNodeItem(NodeItem):
         painter.setBrush(header)
         painter.drawRoundedRect(rect, radius, radius)
         painter.restore()
+        state_color = QtGui.QColor(*STATE_COLORS[self.run_state]) if self.run_state in STATE_COLORS else None
+        pill_width = self._paint_state(painter, state_color) if state_color is not None else 0.0
         if self.summary and not self._proxy_mode:
             painter.setFont(self._summary_font())
             painter.setPen(QtGui.QColor(*NODE_SUBTEXT))
-            text_rect = QtCore.QRectF(8, HEADER_HEIGHT + 1, self._width - 16, SUMMARY_HEIGHT - 2)
+            text_rect = QtCore.QRectF(8, HEADER_HEIGHT + 1, self._width - 16 - pill_width, SUMMARY_HEIGHT - 2)
             elided = painter.fontMetrics().elidedText(self.summary, QtCore.Qt.ElideRight, int(text_rect.width()))
             painter.drawText(text_rect, QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, elided)
-        if self.run_state in STATE_COLORS:
-            pen = QtGui.QPen(QtGui.QColor(*STATE_COLORS[self.run_state]), 3.0)
-            border = rect.adjusted(-2, -2, 2, 2)
+        if state_color is not None:
+            pen, border = QtGui.QPen(state_color, 3.0), rect.adjusted(1.5, 1.5, -1.5, -1.5)
         elif self.selected:
-            pen = QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 2.0)
-            border = rect
+            pen, border = QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 2.0), rect.adjusted(1, 1, -1, -1)
         else:
-            pen = QtGui.QPen(QtGui.QColor(*NODE_BORDER), 1.0)
-            border = rect
+            pen, border = QtGui.QPen(QtGui.QColor(*NODE_BORDER), 1.0), rect
         painter.setBrush(QtCore.Qt.NoBrush)
         painter.setPen(pen)
-        painter.drawRoundedRect(border, radius + 1, radius + 1)
-        if self.run_state in STATE_COLORS and self.selected:
-            painter.setPen(QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 1.5))
-            painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), radius, radius)
+        painter.drawRoundedRect(border, radius, radius)
+        if state_color is not None and self.selected:
+            painter.setPen(QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 1.2))
+            painter.drawRoundedRect(rect.adjusted(4, 4, -4, -4), radius - 2, radius - 2)
         painter.restore()
+
+    def _paint_state(self, painter: QtGui.QPainter, color: QtGui.QColor) -> float:
+        """A pill on the summary line that names the run state (colour alone is not enough); its width."""
+        if self._proxy_mode and not FlowNodeItem.full_detail:
+            return 0.0
+        text = f"{STATE_GLYPHS.get(self.run_state, '')} {self.run_state}"
+        font = self._summary_font()
+        font.setBold(True)
+        painter.setFont(font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        pill = QtCore.QRectF(self._width - width - 6, HEADER_HEIGHT + 2, width, SUMMARY_HEIGHT - 3)
+        painter.setPen(QtCore.Qt.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(pill, 7, 7)
+        painter.setPen(QtGui.QColor(20, 22, 26))
+        painter.drawText(pill, QtCore.Qt.AlignCenter, text)
+        return width + 6
 
 
 class FlowNode(BaseNode):

@@ -23,7 +23,7 @@ from planflow_qt.report.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
 
-CASES = ("lung", "lung_left", "esophagus")
+CASES = ("lung", "lung_left", "esophagus", "prostate")
 STATE_OF = {EventKind.NODE_STARTED: "running", EventKind.NODE_FINISHED: "done",
             EventKind.NODE_SKIPPED: "skipped", EventKind.NODE_FAILED: "failed"}
 PASS = QtGui.QColor(40, 120, 60)
