@@ -126,6 +126,7 @@ class SimulatedBackend:
         self._spots: dict[tuple, pbs.SpotPlan] = {}
         self._scenario_doses: dict[tuple, ScenarioDoses] = {}
         self._scenario: int | None = None
+        self._pool: tuple[tuple, np.ndarray] | None = None
 
     # -- the case --------------------------------------------------------------------------------------
     @property
@@ -414,7 +415,10 @@ class SimulatedBackend:
             rows = geo.row_index(np.flatnonzero(target & (geo.density > 0)))
             if rows.size == 0:
                 raise BackendError("the target has no voxel inside the body")
-            self._spots = {key: pbs.plan_spots(geo, plan.iso_mm, plan.proton_beams, rows)}
+            spots = pbs.plan_spots(geo, plan.iso_mm, plan.proton_beams, rows)
+            if spots.n_spots == 0:
+                raise BackendError("the proton beams have no spots: the target lies beyond the machine's energies")
+            self._spots = {key: spots}
         spots = self._spots[key]
         influence = cached_influence(key, lambda: pbs.build_influence(geo, spots))
         self.last_influence = influence
@@ -585,8 +589,25 @@ class SimulatedBackend:
         if plan.weights is None or plan.dose_rows is None:
             raise BackendError("the plan has no dose: run the optimization first")
         rows = self._rows(roi)
-        influence = self._scenario_set(plan).influence(self._scenario, rows)
-        return (influence.matrix @ plan.weights.astype(np.float32)).astype(np.float64)
+        scenario_set = self._scenario_set(plan)
+        pool, local = rows, np.arange(rows.size)
+        if not scenario_set.has(self._scenario, rows):
+            # Not built for this ROI yet (as it is for robust functions): build for every ROI at once.
+            every = self._evaluation_rows()
+            at = np.searchsorted(every, rows)
+            if at.max() < every.size and np.array_equal(every[at], rows):
+                pool, local = every, at
+        influence = scenario_set.influence(self._scenario, pool)
+        return (influence.matrix @ plan.weights.astype(np.float32))[local].astype(np.float64)
+
+    def _evaluation_rows(self) -> np.ndarray:
+        """Dose rows of every ROI but the body: scenario doses are built once for all of them together."""
+        key = tuple(sorted(self._roi_version.items()))
+        if self._pool is None or self._pool[0] != key:
+            names = [n for n in self.roi_names() if self._roi_info[n][0] != "External"]
+            union = masks.combine(self._mask(n) for n in names)
+            self._pool = (key, np.flatnonzero(union.ravel()[self._geometry().rows]))
+        return self._pool[1]
 
     def dose_scenarios(self) -> list[str]:
         """Names of the robustness scenarios the current plan's dose can be evaluated in (nominal first);

@@ -8,7 +8,9 @@ lateral grid, the spot spacing scale times the spot sigma at the layer's peak ap
 (grown by the lateral margin) reaches that layer's depth along the spot's ray, give or take the extra
 layers. A spot's dose is its layer's Bragg curve at the voxel's WET times a Gaussian of the lateral
 sigma at that depth, normalized so a uniform layer of unit spots gives the Bragg curve. Entries beyond
-3 sigma laterally or below `CUTOFF` of the peak are dropped; matrices are CSR float32.
+3 sigma laterally or below `CUTOFF` of the peak are dropped; matrices are CSR float32. Every snout sits
+`SNOUT_TO_ISO_MM` from the isocenter (the snout id is not modelled); the air gap is measured from there to
+the skin along the central axis.
 
 Scenarios move the isocenter by a setup shift (a rigid shift of the patient relative to the beams, the
 spots and energies unchanged) and scale every density (which scales the WET), then recompute.

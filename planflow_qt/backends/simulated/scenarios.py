@@ -73,9 +73,17 @@ class ScenarioDoses:
     def names(self) -> list[str]:
         return [s.name for s in self.scenarios]
 
+    @staticmethod
+    def _key(index: int, rows: np.ndarray) -> tuple[int, str]:
+        return index, hashlib.sha1(rows.tobytes()).hexdigest()
+
+    def has(self, index: int, rows: np.ndarray) -> bool:
+        """Whether the influence of scenario `index` at these rows is built."""
+        return index == 0 or self._key(index, rows) in self._cache
+
     def influence(self, index: int, rows: np.ndarray) -> Influence:
         """The influence of scenario `index` at these rows of the dose geometry."""
-        key = (index, hashlib.sha1(rows.tobytes()).hexdigest())
+        key = self._key(index, rows)
         if key not in self._cache:
             scenario = self.scenarios[index]
             if index == 0:
