@@ -9,6 +9,8 @@ calls back to redraw. NodeGraphQt's own undo stack and slots are bypassed; its q
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 
 from NodeGraphQt import NodeGraph
@@ -30,6 +32,12 @@ log = logging.getLogger(__name__)
 PortRef = tuple[str, str]
 WireRef = tuple[PortRef, PortRef]
 NODE_MIME = "planflow-node:"
+
+
+@functools.cache
+def _summary_doc(node_type) -> str:
+    """The first paragraph of a node type's description, on one line."""
+    return " ".join(node_type.doc().split("\n\n")[0].split()) if node_type else "unknown node type"
 
 
 def wire_of(edge: Edge) -> WireRef:
@@ -151,6 +159,8 @@ class FlowCanvas(NodeGraph):
         viewer.setUpdatesEnabled(False)
         scene = self.scene()
         scene.blockSignals(True)
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of Qt items: cyclic collections in the middle only cost time
         try:
             self.clear()
             for node in flow.nodes:
@@ -160,6 +170,8 @@ class FlowCanvas(NodeGraph):
             for index, note in enumerate(flow.notes):
                 self.insert_note(index, note)
         finally:
+            if collecting:
+                gc.enable()
             scene.blockSignals(False)
             viewer.setUpdatesEnabled(True)
         scene.update()
@@ -210,8 +222,7 @@ class FlowCanvas(NodeGraph):
 
     @staticmethod
     def _tooltip(node: Node, node_type) -> str:
-        doc = node_type.doc().split("\n\n")[0] if node_type else "unknown node type"
-        return f"<b>{node_title(node, node_type)}</b> <i>({node.type}, id {node.id})</i><br>{doc}"
+        return f"<b>{node_title(node, node_type)}</b> <i>({node.type}, id {node.id})</i><br>{_summary_doc(node_type)}"
 
     def remove_node_view(self, node_id: str) -> None:
         """Remove a node (its wires must have been removed)."""
@@ -247,7 +258,7 @@ class FlowCanvas(NodeGraph):
         src_node, dst_node = self._nodes.get(src), self._nodes.get(dst)
         if src_node is None or dst_node is None:
             return None, None
-        return src_node.outputs().get(out_name), dst_node.inputs().get(in_name)
+        return src_node.port_map.get((False, out_name)), dst_node.port_map.get((True, in_name))
 
     def connect_wire(self, wire: WireRef) -> None:
         """Draw a wire (wires to unknown nodes or ports are not drawn; validation reports them)."""
@@ -259,8 +270,8 @@ class FlowCanvas(NodeGraph):
         if flow_type is not None:
             for pipe in out.view.connected_pipes:
                 if pipe.input_port is inp.view:
-                    pipe.color = PORT_COLORS[flow_type] + (255,)
-                    pipe.reset()
+                    pipe.color = (*PORT_COLORS[flow_type], 255)
+                    pipe.set_pipe_styling(pipe.color, 2, pipe.style)
 
     def disconnect_wire(self, wire: WireRef) -> None:
         """Remove a drawn wire."""

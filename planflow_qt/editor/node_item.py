@@ -11,6 +11,7 @@ from __future__ import annotations
 from NodeGraphQt import BaseNode
 from NodeGraphQt.constants import PortTypeEnum
 from NodeGraphQt.qgraphics.node_base import NodeItem
+from NodeGraphQt.qgraphics.port import CustomPortItem
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.catalog.spec import Port, PortType
@@ -67,6 +68,19 @@ def port_painter(port_type: PortType):
     return paint
 
 
+SELECTED_CHANGE = QtWidgets.QGraphicsItem.ItemSelectedChange
+SCENE_POSITION_CHANGED = QtWidgets.QGraphicsItem.ItemScenePositionHasChanged
+
+
+class FlowPortItem(CustomPortItem):
+    """A port drawn by a paint function; reacts only to moves (Qt calls itemChange thousands of times on load)."""
+
+    def itemChange(self, change, value):
+        if change == SCENE_POSITION_CHANGED and self._pipes:
+            self.redraw_connected_pipes()
+        return value
+
+
 class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
     """A port name: a light text item (NodeGraphQt's rich-text items are slow to create by the hundred)."""
 
@@ -115,7 +129,24 @@ class FlowNodeItem(NodeItem):
         self.badge.setVisible(False)
         self.badge.setZValue(5)
 
-    # -- ports: light labels, no per-port tooltips ---------------------------------------------------------------
+    # -- ports: light labels, light port items ------------------------------------------------------------------
+    def itemChange(self, change, value):
+        if change == SELECTED_CHANGE:
+            return super().itemChange(change, value)
+        return value
+
+    def _new_port(self, name: str, port_type: str, multi: bool, display_name: bool, locked: bool, painter_func):
+        port = FlowPortItem(self, painter_func)
+        port.name, port.port_type, port.multi_connection = name, port_type, multi
+        port.display_name, port.locked = display_name, locked
+        return self._add_port(port)
+
+    def add_input(self, name="input", multi_port=False, display_name=True, locked=False, painter_func=None):
+        return self._new_port(name, PortTypeEnum.IN.value, multi_port, display_name, locked, painter_func)
+
+    def add_output(self, name="output", multi_port=False, display_name=True, locked=False, painter_func=None):
+        return self._new_port(name, PortTypeEnum.OUT.value, multi_port, display_name, locked, painter_func)
+
     def _add_port(self, port):
         text = PortLabel(port.name, self)
         font = text.font()
@@ -146,6 +177,8 @@ class FlowNodeItem(NodeItem):
         return font
 
     def _draw_node_horizontal(self) -> None:
+        if self.scene() is None:  # laid out once it is in the scene (post_init), not at every property set
+            return
         title_width = self._text_item.boundingRect().width()
         in_width = max((t.boundingRect().width() for t in self._input_items.values()), default=0.0)
         out_width = max((t.boundingRect().width() for t in self._output_items.values()), default=0.0)
@@ -252,6 +285,7 @@ class FlowNode(BaseNode):
     def __init__(self):
         super().__init__(qgraphics_item=FlowNodeItem)
         self.flow_id = ""
+        self.port_map: dict[tuple[bool, str], object] = {}
 
     def add_spec_port(self, port: Port, is_input: bool):
         """Add a port named and typed as in the spec."""
@@ -262,6 +296,7 @@ class FlowNode(BaseNode):
             made = self.add_output(port.name, multi_output=True, painter_func=painter)
         made.view.flow_type = port.type
         made.view._width = made.view._height = PORT_SIZE
+        self.port_map[(is_input, port.name)] = made
         made.view.setToolTip(f"{port.name}: {port.type.value}{' (optional)' if port.optional else ''}"
                              + (f"\n{port.doc}" if port.doc else ""))
         return made
