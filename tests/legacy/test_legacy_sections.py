@@ -138,8 +138,8 @@ def test_quirks_file_warns_for_everything_it_cannot_carry_over():
         "clinical_goal: matched ROIs without a template: no clinical goals are added",
         "initial_functions[1] 'PTV_Min Dose_1': restricted to beam 'Arc 9', which is not a beam of the flow: "
         "the restriction is dropped",
-        "initial_functions[1] 'PTV_Min Dose_1': tag 'PTV_Min Dose_1' is also the tag of initial_functions[0] "
-        "'PTV_Min Dose_1': this function is tagged 'PTV_Min Dose_1_2'",
+        "initial_functions[1] 'PTV_Min Dose_1': tag 'PTV_Min Dose_1' is already used by initial_functions[0] "
+        "'PTV_Min Dose_1': 'PTV_Min Dose_1_2' used here",
         "initial_functions[2] 'PTV_Uniformity_1': a Uniformity Constraint is always a constraint: made one",
         "initial_functions[3] 'Heart_Max Dose_1': objective without a weight: weight 1 used",
         "initial_functions[4] 'Hot_Max Dose_1': ROI 'Hot' is created only in the optimization rounds, by "
@@ -164,8 +164,8 @@ def test_quirks_file_warns_for_everything_it_cannot_carry_over():
         "out)",
         "function_adjustments[4] 'Hot_Max Dose_2': 'Hot_Max Dose_2' is a function added in the rounds: in a "
         "round before it was added, PlanFlow adds it where Planning-Flow changed nothing",
-        "function_adjustments[5] 'PTV_Min Dose_1': tag 'PTV_Min Dose_1' is also the tag of initial_functions[0] "
-        "'PTV_Min Dose_1': this function is tagged 'PTV_Min Dose_1_3'",
+        "function_adjustments[5] 'PTV_Min Dose_1': tag 'PTV_Min Dose_1' is already used by initial_functions[0] "
+        "'PTV_Min Dose_1': 'PTV_Min Dose_1_3' used here",
         "function_adjustments[5] 'PTV_Min Dose_1': added when its condition first holds; in later rounds where "
         "it holds PlanFlow updates that function where Planning-Flow added a duplicate",
     ]
@@ -218,6 +218,20 @@ def test_names_a_flow_cannot_hold_twice_are_errors():
     data = esophagus()
     data["check_conditions"][1]["name"] = "c_PTV_MaxDose_r1_1"
     assert "condition name 'c_PTV_MaxDose_r1_1' is also used by check_conditions[0]" in error_of(data)
+
+
+def test_condition_names_and_tags_share_one_namespace():
+    data = esophagus()
+    data["check_conditions"][0]["name"] = "Heart_Max EUD_1"
+    for entry in data["condition_rois"] + data["function_adjustments"][:1]:
+        entry["condition"] = "Heart_Max EUD_1"
+    flow, warnings = convert_legacy(data)
+    assert validate(flow) == []
+    assert ("check_conditions[0] 'Heart_Max EUD_1': condition name 'Heart_Max EUD_1' is already used by "
+            "initial_functions[4] 'Heart_Max EUD_1': 'Heart_Max EUD_1_2' used here") in warnings
+    hot = next(n for n in flow.nodes if n.type == "roi.from_dose")
+    gate = next(e.src for e in flow.edges if e.dst == (hot.id, "when"))
+    assert flow.node(gate[0]).params["name"] == "Heart_Max EUD_1_2"
 
 
 def test_empty_sections_and_missing_keys_read_as_never_filled():

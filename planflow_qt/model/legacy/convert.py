@@ -49,7 +49,7 @@ def convert_legacy(data: Any, source: str | Path = "<legacy>") -> tuple[Flow, li
     for key in data:
         if key not in LEGACY_KEYS:
             g.warnings.append(f"{key}: not a Planning-Flow key: ignored")
-    version = top.text("version", "")
+    version = _metadata(g, top, "version")
     if version not in VERSIONS:
         g.warnings.append(f"version: {version!r} is not a known Planning-Flow version ({', '.join(VERSIONS)}): "
                           "read as 1.2")
@@ -76,7 +76,7 @@ def convert_legacy(data: Any, source: str | Path = "<legacy>") -> tuple[Flow, li
             if top.entries(key):
                 g.warnings.append(f"{key}: no optimization rounds (end_flow.max_optimize_rounds is 0 or empty): "
                                   "never used, left out")
-    flow = g.flow(_meta(top, source))
+    flow = g.flow(_meta(g, top, source, version))
     log.info("converted %s: %d nodes, %d warnings", source, len(flow.nodes), len(g.warnings))
     return flow, g.warnings
 
@@ -130,17 +130,28 @@ def _created_names(g: Graph, automate: list[Entry], condition_rois: list[Entry])
             g.later[name] = f"{where} {entry.location()}"
 
 
-def _meta(top: Entry, source: str) -> FlowMeta:
+def _metadata(g: Graph, top: Entry, key: str) -> str:
+    """A metadata field as text: numbers are written out; anything else is a warning, never an error."""
+    value = top.data.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if value is not None and not isinstance(value, str):
+        g.warnings.append(f"{key}: not text: ignored")
+        return ""
+    return (value or "").strip()[:200]
+
+
+def _meta(g: Graph, top: Entry, source: str, version: str) -> FlowMeta:
     """Name, author and date of the legacy file; the description says where the flow came from."""
-    created = top.text("created_date", "")
+    created = _metadata(g, top, "created_date")
     try:
         created = datetime.strptime(created, "%Y-%m-%d %H:%M:%S").isoformat()
     except ValueError:
         created = created[:40]
     meta = FlowMeta(name=top.text("flow_name", "")[:200] or "Imported Planning-Flow",
-                    author=top.text("created_by", "")[:200],
+                    author=_metadata(g, top, "created_by"),
                     description=f"Imported from the Planning-Flow file {Path(source).name} "
-                                f"(version {top.text('version', '')[:20] or 'unknown'}).")
+                                f"(version {version[:20] or 'unknown'}).")
     if created:
         meta.created = created
     return meta

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from planflow_qt.model.document import Edge, Flow, FlowMeta, Node
+from planflow_qt.model.legacy.fields import Entry
 from planflow_qt.model.legacy.layout import Phase, lay_out
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-]+")
@@ -25,6 +26,7 @@ class Graph:
         self.edges: list[Edge] = []
         self.providers: dict[str, str] = {}
         self.later: dict[str, str] = {}
+        self.names: dict[str, str] = {}
         self.warnings: list[str] = []
         self.plan_tail: str | None = None
         self._ids: set[str] = set()
@@ -84,6 +86,21 @@ class Graph:
             return False
         self.wire(f"{provider}.roi", dst)
         return True
+
+    def unique_name(self, name: str, entry: Entry, what: str, avoid: set[str] | frozenset[str] = frozenset()) -> str:
+        """`name` for a function tag or condition name, or `name_2`, ... when one is taken (PlanFlow's tags and
+        condition names are unique; Planning-Flow allowed duplicates). Empty names are filled in by PlanFlow."""
+        if not name:
+            return name
+        unique, n = name, 1
+        while unique in self.names or unique in avoid:
+            n += 1
+            unique = f"{name[:60]}_{n}"
+        if unique != name:
+            user = self.names.get(name, "an 'Add NEW function' tag")
+            self.warnings.append(entry.say(f"{what} {name!r} is already used by {user}: {unique!r} used here"))
+        self.names[unique] = entry.location()
+        return unique
 
     def flow(self, meta: FlowMeta) -> Flow:
         """The finished document, laid out in columns by phase."""

@@ -170,36 +170,20 @@ def clinical_goals(g: Graph, goals: Entry) -> None:
                   title=template))
 
 
-def unique_tag(tag: str, taken: dict[str, str], entry: Entry, warnings: list[str]) -> str:
-    """`tag`, or `tag_2`, ... when another function has it (Planning-Flow allowed duplicate tags)."""
-    if not tag or tag not in taken:
-        return tag
-    n = 2
-    while f"{tag[:60]}_{n}" in taken:
-        n += 1
-    renamed = f"{tag[:60]}_{n}"
-    warnings.append(entry.say(f"tag {tag!r} is also the tag of {taken[tag]}: this function is tagged {renamed!r}"))
-    return renamed
-
-
-def initial_functions(g: Graph, entries: list[Entry], beam_names: dict[str, str]) -> dict[str, str]:
-    """The initial functions as one table; returns tag -> where it is defined."""
+def initial_functions(g: Graph, entries: list[Entry], beam_names: dict[str, str]) -> frozenset[str]:
+    """The initial functions as one table; returns their tags."""
     rows: list[FunctionSpec] = []
-    tags: dict[str, str] = {}
     for entry in entries:
         spec = parse_function(entry, beam_names, g.warnings)
         if g.roi(spec.roi) is None:
             g.warnings.append(entry.say(f"ROI {spec.roi!r} {g.later[spec.roi]}: the function is skipped"))
             continue
-        tag = unique_tag(spec.tag, tags, entry, g.warnings)
-        if tag:
-            tags[tag] = entry.location()
-        rows.append(spec.model_copy(update={"tag": tag}))
+        rows.append(spec.model_copy(update={"tag": g.unique_name(spec.tag, entry, "tag")}))
     if rows:
         table = [row.model_dump(mode="json", exclude_defaults=True) for row in rows]
         g.chain(g.add(Phase.FUNCTIONS, "opt.function_table", "initial-functions", {"functions": table},
                       title=f"{len(rows)} initial functions"))
-    return tags
+    return frozenset(row.tag for row in rows if row.tag)
 
 
 def robustness(g: Graph, robust: Entry) -> None:
