@@ -112,6 +112,8 @@ class MainWindow(QtWidgets.QMainWindow):
         key = QtGui.QKeySequence
         self.act_new = self._action("&New", self.new_flow, key.New)
         self.act_open = self._action("&Open…", self.open_dialog, key.Open)
+        self.act_import = self._action("&Import Planning-Flow…", self.import_dialog, tip=(
+            "Convert a Planning-Flow file into a new flow (it is saved only when you save it)"))
         self.act_save = self._action("&Save", self.save, key.Save)
         self.act_save_as = self._action("Save &As…", self.save_as, "Ctrl+Shift+S")
         self.act_export_png = self._action("Export diagram as &PNG…", lambda: self.export("png"))
@@ -155,7 +157,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.act_new, self.act_open])
         self.recent_menu = file_menu.addMenu("Open &recent")
-        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addActions([self.act_save, self.act_save_as, self.act_import])
         file_menu.addSeparator()
         file_menu.addActions([self.act_export_png, self.act_export_svg])
         file_menu.addSeparator()
@@ -262,6 +264,32 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent.add(path)
         self._after_load()
         self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def import_dialog(self) -> None:
+        path = self.prompts.open_path(self._folder())
+        if path is not None:
+            self.import_legacy(path)
+
+    def import_legacy(self, path: str | Path) -> bool:
+        """Open a Planning-Flow file as a new, unsaved flow; its conversion warnings go to the status bar."""
+        from planflow_qt.model.legacy.convert import load_any
+
+        if not self.maybe_save():
+            return False
+        try:
+            flow, warnings = load_any(path)
+        except FlowFileError as exc:
+            self.prompts.error("Cannot import", str(exc))
+            return False
+        self.autosaver.discard()
+        self.doc.load(flow, None)
+        self.doc.undo_stack.resetClean()
+        self._after_load()
+        for warning in warnings:
+            log.warning("%s: %s", path, warning)
+        note = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}: {warnings[0]}" if warnings else ""
+        self.statusBar().showMessage(f"Imported {Path(path).name} as a new flow{note}", 15000)
         return True
 
     def recover_untitled(self, recovery: Path) -> bool:

@@ -80,3 +80,13 @@ def test_planflow_edit_screenshot_renders_the_loaded_flow(tmp_path):
     assert main(["edit", str(FLOWS / "lung_single_pass.json"), "--screenshot", str(target)]) == 0
     image = QtGui.QImage(str(target))
     assert image.width() >= 1200 and image.height() >= 800
+
+
+def test_a_planning_flow_file_imports_as_a_new_unsaved_flow(window):
+    legacy = Path(__file__).parents[1] / "legacy" / "files" / "esophagus_4140.json"
+    assert window.import_legacy(legacy)
+    assert window.doc.path is None and window.doc.dirty
+    assert len(window.doc.flow.nodes) > 10
+    assert window.canvas.node_ids() == window.doc.node_ids()
+    assert "Imported esophagus_4140.json" in window.statusBar().currentMessage()
+
