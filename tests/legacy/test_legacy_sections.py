@@ -106,6 +106,7 @@ def test_every_condition_type_and_operator():
     assert [(p.get("volume"), p.get("volume_unit"), p.get("dose_cgy")) for p in params[2:6]] == [
         (2.0, "%", None), (0.5, "cc", None), (None, "%", 2000.0), (None, "cc", 500.0)]
     assert params[-1] == {"rounds": "all"}
+    assert [n.active_rounds for n in flow.nodes if n.type.startswith("cond.")] == ["all"] * 9
     assert validate(flow) == []
 
 
@@ -113,6 +114,7 @@ def test_quirks_file_warns_for_everything_it_cannot_carry_over():
     flow, warnings = load_any(FILES / "quirks.json")
     assert validate(flow) == []
     assert warnings == [
+        "vmat_beam[0]: unknown field 'dose_rate': ignored",
         "notes_for_physicist: not a Planning-Flow key: ignored",
         "version: '0.9' is not a known Planning-Flow version (1.0, 1.2): read as 1.2",
         "match_roi[1]: no ROI name: skipped",

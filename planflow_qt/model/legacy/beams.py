@@ -85,14 +85,9 @@ def parse_proton_beam(entry: Entry, name: str, warnings: list[str]) -> ProtonBea
     return entry.build(ProtonBeam, **values)
 
 
-_COMP_KEYS = {*_COMP_DEFAULTS, "energy_layer_spacing_method", "energy_layer_spacing_scale", "spot_spacing_method",
-              "spot_spacing_scale", "proximal_margin", "distal_margin", "lateral_margin_method",
-              "lateral_margin_scale"}
-
-
 def _unsupported(comp: Entry) -> list[str]:
     """The computation settings PlanFlow has no field for that differ from Planning-Flow's defaults."""
-    lost = [f"unknown {key!r}" for key in comp.data if key not in _COMP_KEYS]
+    lost = []
     for key, default in _COMP_DEFAULTS.items():
         if key not in comp.data:
             continue

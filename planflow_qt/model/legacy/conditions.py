@@ -31,7 +31,8 @@ BEYOND_ANY_LOOP = 1000
 
 @dataclass
 class Condition:
-    """A legacy condition as a node: `cond.dvh` on `roi`, or `cond.round`; `rounds` None means never active."""
+    """A legacy condition as a node: `cond.dvh` on `roi`, or `cond.round` (true whenever it runs); `rounds` are
+    the node's active rounds, None when it is never active."""
 
     entry: Entry
     name: str
@@ -73,7 +74,7 @@ def parse_condition(entry: Entry) -> Condition:
     except ValueError as exc:
         raise entry.error(str(exc), "active_round") from None
     if type_text in ALWAYS_TRUE:
-        return Condition(entry, name, "cond.round", {"rounds": rounds or "all"}, rounds)
+        return Condition(entry, name, "cond.round", {"rounds": "all"}, rounds)
     metric = _METRICS.get(type_text)
     if metric is None:
         raise entry.error(f"unknown condition type {type_text!r}; known: {', '.join(TYPES)}", "type")

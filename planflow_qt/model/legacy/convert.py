@@ -19,15 +19,12 @@ from planflow_qt.model.files import flow_from_data, read_json
 from planflow_qt.model.legacy import setup
 from planflow_qt.model.legacy.fields import Entry
 from planflow_qt.model.legacy.graph import Graph
+from planflow_qt.model.legacy.keys import SCHEMA, unknown_keys
 from planflow_qt.model.legacy.rounds import Rounds, round_loop
 
 log = logging.getLogger(__name__)
 
-LEGACY_KEYS = frozenset({
-    "flow_name", "created_by", "created_date", "version", "technique", "vmat_beam", "impt_beam", "beam_settings",
-    "match_roi", "automate_roi", "initial_functions", "optimization_settings", "final_calculation",
-    "check_conditions", "condition_rois", "function_adjustments", "end_flow", "isocenter", "prescription",
-    "clinical_goal", "robust_settings"})
+LEGACY_KEYS = frozenset(SCHEMA)
 VERSIONS = ("1.0", "1.2")
 MAX_ROUNDS = 200
 
@@ -46,9 +43,7 @@ def convert_legacy(data: Any, source: str | Path = "<legacy>") -> tuple[Flow, li
         raise FlowFileError(source, "not a Planning-Flow file: expected one JSON object with 'flow_name'")
     top = Entry(data, "", source)
     g = Graph()
-    for key in data:
-        if key not in LEGACY_KEYS:
-            g.warnings.append(f"{key}: not a Planning-Flow key: ignored")
+    g.warnings += unknown_keys(data)
     version = _metadata(g, top, "version")
     if version not in VERSIONS:
         g.warnings.append(f"version: {version!r} is not a known Planning-Flow version ({', '.join(VERSIONS)}): "

@@ -73,7 +73,8 @@ def _condition(g: Graph, loop: Rounds, entry: Entry, reserved: set[str]) -> None
         return
     title = condition.name or condition.type_id
     if condition.type_id == "cond.round":
-        node = g.add(Phase.CONDITIONS, "cond.round", f"cond-{condition.name}", condition.params, title=title)
+        node = g.add(Phase.CONDITIONS, "cond.round", f"cond-{condition.name}", condition.params, title=title,
+                     active_rounds=condition.rounds)
         g.wire(f"{loop.begin}.round", f"{node}.round")
     else:
         condition.params["name"] = g.unique_name(condition.name, entry, "condition name", reserved)

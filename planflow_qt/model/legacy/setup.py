@@ -113,7 +113,7 @@ def beams(g: Graph, top: Entry, kind: Technique) -> dict[str, str]:
         names.setdefault(entry.text("beam_name", ""), name)
         beam = parse_arc(entry, name) if kind is Technique.VMAT else parse_proton_beam(entry, name, g.warnings)
         rows.append(beam.model_dump(mode="json"))
-    if top.entries("beam_settings"):
+    if top.data.get("beam_settings") not in (None, [], {}):
         g.warnings.append("beam_settings: not used by Planning-Flow (always empty there): ignored")
     if not rows:
         return names
