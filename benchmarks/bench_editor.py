@@ -88,16 +88,17 @@ def peak_memory_mb() -> float | None:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def open_until_interactive(window, path: Path) -> float:
-    """Seconds from the open command until the flow is drawn, validated, painted and the event queue is idle."""
+def open_until_interactive(window, path: Path) -> tuple[float, float]:
+    """Seconds (wall clock, and CPU of this process) from the open command until the flow is drawn, validated,
+    painted and the event queue is idle. The CPU time tells the cost when other processes share the cores."""
     from Qt import QtWidgets
 
     app = QtWidgets.QApplication.instance()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     assert window.open(path), "the generated flow did not open"
     window.viewer.viewport().repaint()
     app.processEvents()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         window.doc.undo_stack.setClean()
         window.close()
-    best, median = min(times), statistics.median(times)
+    walls, cpus = [t for t, _ in times], [c for _, c in times]
+    best, median = min(walls), statistics.median(walls)
     memory = peak_memory_mb()
     print(f"flow: {args.nodes} nodes, {len(flow.edges)} wires, {problems} problems")
     print(f"import editor: {imported:.2f} s; main window: {built:.2f} s")
     print(f"open until interactive: median {median:.2f} s, best {best:.2f} s over {args.repeat} "
-          f"(goal < {GOAL_S} s): {'OK' if median < GOAL_S else 'SLOW'}")
+          f"(CPU median {statistics.median(cpus):.2f} s) (goal < {GOAL_S} s): {'OK' if median < GOAL_S else 'SLOW'}")
     print(f"peak memory: {memory:.0f} MB" if memory is not None else "peak memory: not reported here")
     return 0 if median < GOAL_S else 1
 
