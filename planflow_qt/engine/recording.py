@@ -40,7 +40,7 @@ class RecordingBackend:
         self.current_scenario: str | None = None
 
     # -- recording -----------------------------------------------------------------------------------------------
-    def _record(self, method: str, **kwargs: Any) -> None:
+    def _record(self, method: str, /, **kwargs: Any) -> None:
         self.calls.append((method, kwargs))
         if self.fail and self.fail[0] == method and self.count(method) == self.fail[1]:
             raise BackendError(f"{method} refused (scripted failure)")

@@ -22,19 +22,12 @@ METRIC_CALLS = {"Max Dose": "dose_statistic", "Min Dose": "dose_statistic", "Max
 ANSWERS = (0.0, 3.0, 20.0, 600.0, 4400.0, 5300.0, 99999.0)
 
 
-class Recording(RecordingBackend):
-    """RecordingBackend whose set_robustness can be recorded (its keyword `method` clashes with `_record`'s)."""
-
-    def set_robustness(self, robustness) -> None:
-        self.calls.append(("set_robustness", {"robust_method": robustness.method.value}))
-
-
 def dose_answer(round: int, roi: str, **_) -> float:
     """A dose or volume that changes with the round and the ROI, so conditions hold in some rounds only."""
     return ANSWERS[(round + sum(map(ord, roi))) % len(ANSWERS)]
 
 
-def recording_backend(data: dict) -> Recording:
+def recording_backend(data: dict) -> RecordingBackend:
     """A recording backend whose case has every ROI the file names, answering DVH queries with `dose_answer`."""
     names = {m["roi_name"] for m in data.get("match_roi") or []}
     for f in data.get("initial_functions") or []:
@@ -49,7 +42,7 @@ def recording_backend(data: dict) -> Recording:
     created = {a["roi_name"] for a in (data.get("automate_roi") or []) + (data.get("condition_rois") or [])}
     case = {n for n in names - created if n and n != "N/A"}
     answers = {f"{kind}:{roi}": dose_answer for kind in set(METRIC_CALLS.values()) for roi in case | created}
-    return Recording(rois=sorted(case), answers=answers)
+    return RecordingBackend(rois=sorted(case), answers=answers)
 
 
 def _active(text: str, round_number: int) -> bool:
