@@ -32,6 +32,18 @@ def run_in_process(tasks: Sequence[PatientTask]) -> Iterator[Finished]:
         yield task, run_patient(task), True
 
 
+def _stop_now(executor: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers, so an interrupted study exits without finishing them."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # shutdown forgets them
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
 def run_in_pool(tasks: Sequence[PatientTask], jobs: int) -> Iterator[Finished]:
     """`jobs` worker processes on this machine (works with the spawn start method, as on Windows)."""
     executor = ProcessPoolExecutor(max_workers=jobs)
@@ -43,8 +55,10 @@ def run_in_pool(tasks: Sequence[PatientTask], jobs: int) -> Iterator[Finished]:
                 yield task, future.result(), True
             except Exception as exc:
                 yield task, _lost(task, exc), False
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # interrupted (Ctrl+C) or abandoned: do not wait for the running patients
+        _stop_now(executor)
+        raise
+    executor.shutdown(wait=True)
 
 
 def run_on_dask(tasks: Sequence[PatientTask], scheduler: Any) -> Iterator[Finished]:

@@ -1,13 +1,17 @@
-"""The same tiny study in a process pool and on a local Dask cluster gives the same table."""
+"""Parallel runs: a process pool and a local Dask cluster give the same table; an abandoned pool stops at once."""
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import time
 
 import pytest
 
+from planflow_qt.study.execution import run_in_pool
 from planflow_qt.study.runner import run_study
 from planflow_qt.study.spec import StudySpec
+from planflow_qt.study.worker import PatientTask
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -36,3 +40,18 @@ def test_dask_cluster_and_process_pool_agree(small_flows, tmp_path):
     assert a.keys() == b.keys() and len(a) > 20
     for metric in a:
         assert all(_same(x, y) for x, y in zip(a[metric], b[metric], strict=True)), metric
+
+
+def test_abandoned_pool_ends_its_workers_at_once(small_flows):
+    text = small_flows[0].read_text(encoding="utf-8")
+    tasks = [PatientTask("a", text, "lung", 10.0, seed) for seed in range(6)]
+    finished = run_in_pool(tasks, 2)
+    first = next(finished)
+    started = time.perf_counter()
+    finished.close()  # what an interrupt (Ctrl+C) does to the loop over results
+    assert first[1]["status"] == "completed" and first[2]
+    assert time.perf_counter() - started < 1.0
+    deadline = time.monotonic() + 5
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
