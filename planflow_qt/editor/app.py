@@ -10,6 +10,7 @@ from pathlib import Path
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.editor.case_names import CaseNames
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,15 @@ def take_screenshot(window, path: Path, run: bool, case: str, grid_mm: float, se
 
 def main(flow: Path | None = None, screenshot: Path | None = None, run: bool = False, case: str = "lung",
          grid_mm: float = 10.0, select: str | None = None,
-         raystation_backend_factory: Callable[[], Backend] | None = None) -> int:
+         raystation_backend_factory: Callable[[], Backend] | None = None, case_names: CaseNames | None = None,
+         title: str = "") -> int:
     """Open the editor (on `flow`), or with `screenshot` render it to a PNG and exit."""
     from planflow_qt.editor.recovery import untitled_recoveries
     from planflow_qt.editor.window import MainWindow
 
     app = application()
-    window = MainWindow(raystation_backend_factory=raystation_backend_factory)
+    window = MainWindow(raystation_backend_factory=raystation_backend_factory, case_names=case_names,
+                        case_label=title)
     if flow is not None and not window.open(flow, offer_recovery=screenshot is None):
         return 2
     if screenshot is not None:
@@ -118,3 +121,16 @@ def main(flow: Path | None = None, screenshot: Path | None = None, run: bool = F
                 recovery.unlink(missing_ok=True)
     window.show()
     return app.exec()
+
+
+def launch(flow_path: str | Path | None = None, raystation=None) -> int:
+    """Open the editor from RayStation: `raystation` (a RayStationBinding) gives the run panel the open case
+    as a backend and offers its ROIs, goal templates and machines while editing."""
+    names = None
+    factory = None
+    label = ""
+    if raystation is not None:
+        names = CaseNames(list(raystation.roi_names), list(raystation.goal_templates), list(raystation.machines))
+        factory, label = raystation.backend_factory, raystation.case_label
+    return main(Path(flow_path) if flow_path else None, raystation_backend_factory=factory, case_names=names,
+                title=label)

@@ -197,6 +197,29 @@ class TextEditor(FieldEditor):
         self.layout().addWidget(self.line, 1)
         self._shown = ""
 
+    def offer(self, names: list[str]) -> None:
+        """Complete from these names (the open case's ROIs, templates, machines); a list completes its last item."""
+        completer = QtWidgets.QCompleter(names, self.line)
+        completer.setCaseSensitivity(QtCore.Qt.CaseInsensitive)
+        completer.setFilterMode(QtCore.Qt.MatchContains)
+        if self.info.kind == "text_list":
+            completer.setWidget(self.line)
+            self.line.textEdited.connect(lambda text: self._complete_last(completer, text))
+            completer.activated.connect(self._insert_last)
+        else:
+            self.line.setCompleter(completer)
+        self.line.setToolTip(f"{self.info.description}\nIn the case: {', '.join(names[:40])}")
+
+    def _complete_last(self, completer: QtWidgets.QCompleter, text: str) -> None:
+        completer.setCompletionPrefix(text.rsplit(",", 1)[-1].strip())
+        if completer.completionPrefix():
+            completer.complete()
+
+    def _insert_last(self, name: str) -> None:
+        head = self.line.text().rsplit(",", 1)[0] if "," in self.line.text() else ""
+        self.line.setText(f"{head}, {name}" if head else name)
+        self._commit()
+
     def _commit(self) -> None:
         if self.line.text() != self._shown:
             self._shown = self.line.text()

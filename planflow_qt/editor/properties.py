@@ -12,8 +12,9 @@ from typing import Any
 
 from Qt import QtCore, QtWidgets
 
+from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
-from planflow_qt.editor.fields import FieldEditor, make_editor
+from planflow_qt.editor.fields import FieldEditor, TextEditor, make_editor
 from planflow_qt.editor.schema import FieldInfo, fields_of
 from planflow_qt.editor.style import CATEGORY_COLORS, hex_color, label_of
 from planflow_qt.engine.validation import Analysis
@@ -47,9 +48,10 @@ def set_path(data: dict, path: Path, value: Any) -> dict:
 class PropertiesPanel(QtWidgets.QScrollArea):
     """The side panel that edits the selected node (see module doc)."""
 
-    def __init__(self, doc: DocumentController, parent=None):
+    def __init__(self, doc: DocumentController, case_names: CaseNames | None = None, parent=None):
         super().__init__(parent)
         self.doc = doc
+        self.case_names = case_names
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
         self.setMinimumWidth(340)
@@ -240,6 +242,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             form.addRow(group)
             return
         editor = make_editor(info)
+        node_type = self.doc.node(self.node_id).type if self.node_id else ""
+        offered = self.case_names.for_field(node_type, path) if self.case_names else []
+        if offered and isinstance(editor, TextEditor):
+            editor.offer(offered)
         editor.edited.connect(lambda value, p=path: self._commit(p, value))
         self._editors[path] = editor
         self._defaults[path] = info.default

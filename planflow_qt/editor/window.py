@@ -12,6 +12,7 @@ from planflow_qt.backends.base import Backend
 from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor import arrange, clipboard
 from planflow_qt.editor.canvas import FlowCanvas
+from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.export import export_png, export_svg
 from planflow_qt.editor.palette import Palette
@@ -33,14 +34,16 @@ PASTE_OFFSET = 40.0
 class MainWindow(QtWidgets.QMainWindow):
     """The PlanFlow editor window.
 
-    `raystation_backend_factory` adds RayStation to the run panel's backends; `settings` (QSettings),
+    `raystation_backend_factory` adds RayStation to the run panel's backends and `case_names` offers the
+    bound case's ROIs, goal templates and machines while editing; `settings` (QSettings),
     `prompts` (dialogs), `recovery_folder`, `runs_dir` and `autosave_ms` can be injected (tests, scripts).
     """
 
     def __init__(self, registry: Registry | None = None,
                  raystation_backend_factory: Callable[[], Backend] | None = None,
                  settings: QtCore.QSettings | None = None, prompts: Prompts | None = None,
-                 recovery_folder: Path | None = None, runs_dir: Path | None = None, autosave_ms: int = 60_000):
+                 recovery_folder: Path | None = None, runs_dir: Path | None = None, autosave_ms: int = 60_000,
+                 case_names: CaseNames | None = None, case_label: str = ""):
         super().__init__()
         self.registry = registry or default_registry()
         self.settings = settings or QtCore.QSettings("PlanFlow", "PlanFlow-Qt")
@@ -55,7 +58,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.viewer.setFocusPolicy(QtCore.Qt.StrongFocus)
         self.setCentralWidget(self.viewer)
         self.palette = Palette(self.registry)
-        self.properties = PropertiesPanel(self.doc)
+        self.case_label = case_label
+        self.properties = PropertiesPanel(self.doc, case_names)
         self.problems = ProblemsPanel(self.doc)
         self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir)
         self._docks()
@@ -207,7 +211,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- documents -------------------------------------------------------------------------------------------------
     def _update_title(self) -> None:
         name = self.doc.path.name if self.doc.path else "untitled"
-        self.setWindowTitle(f"{self.doc.flow.meta.name} — {name}[*] — PlanFlow")
+        bound = f" — {self.case_label}" if self.case_label else ""
+        self.setWindowTitle(f"{self.doc.flow.meta.name} — {name}[*] — PlanFlow{bound}")
         self.setWindowModified(self.doc.dirty)
 
     def maybe_save(self) -> bool:
