@@ -6,10 +6,10 @@ from enum import Enum
 
 from planflow_qt.model.document import Node, Note
 
-COLUMN_WIDTH = 320.0
-ROW_HEIGHT = 140.0
+COLUMN_WIDTH = 400.0
+ROW_HEIGHT = 120.0
 MARGIN = 30.0
-NODE_WIDTH = 240.0
+NODE_WIDTH = 320.0
 
 
 class Phase(str, Enum):
