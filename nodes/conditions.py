@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from nodes.common import Comparison, DvhQuery, FunctionSelector, selected_functions
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
-from planflow_qt.model.planning import Strict
+from planflow_qt.model.planning import NoParams, Strict
 from planflow_qt.model.rounds import parse_rounds
 
 PLAN = Port("plan", PortType.PLAN)
@@ -203,10 +203,6 @@ class Compare(NodeType):
     @classmethod
     def run(cls, ctx, params: CompareParams, inputs):
         return {"result": params.comparison.test(inputs["a"], inputs.get("b", params.threshold))}
-
-
-class NoParams(Strict):
-    pass
 
 
 BOOLS = Port("inputs", PortType.BOOL, multi=True)

@@ -5,19 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
-from planflow_qt.model.planning import DoseAlgorithm, Strict
+from planflow_qt.model.planning import DoseAlgorithm, NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
-
-
-class NormalizeParams(Strict):
-    pass
 
 
 class Normalize(NodeType):
     """Scale the plan so the primary prescription is met exactly (e.g. 95 % of the PTV receives 6000 cGy)."""
 
-    spec = NodeSpec("dose.normalize", "Normalize", Category.DOSE, NormalizeParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("dose.normalize", "Normalize", Category.DOSE, NoParams, inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
     def run(cls, ctx, params, inputs):

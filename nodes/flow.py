@@ -6,7 +6,7 @@ from pydantic import Field
 
 from nodes.common import DvhQuery
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
-from planflow_qt.model.planning import Strict
+from planflow_qt.model.planning import NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
 
@@ -28,17 +28,13 @@ class WaitUser(NodeType):
         return {"plan": inputs["plan"]}
 
 
-class SaveParams(Strict):
-    pass
-
-
 class SavePatient(NodeType):
     """Save the patient (RayStation's Save), so the work so far is kept.
 
     A failed node stops the run before any later save, so a half-finished plan is never saved by the flow.
     """
 
-    spec = NodeSpec("flow.save", "Save patient", Category.FLOW, SaveParams, inputs=(PLAN,), outputs=(PLAN,),
+    spec = NodeSpec("flow.save", "Save patient", Category.FLOW, NoParams, inputs=(PLAN,), outputs=(PLAN,),
                     gated=True)
 
     @classmethod

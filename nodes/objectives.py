@@ -16,6 +16,7 @@ from planflow_qt.model.planning import (
     FunctionSpec,
     FunctionState,
     FunctionType,
+    NoParams,
     OptimizationSettings,
     Strict,
 )
@@ -228,10 +229,6 @@ class OptAdjust(NodeType):
         if not changed:
             ctx.idle()
         return {"plan": inputs["plan"], **({"function": inputs["function"]} if "function" in inputs else {})}
-
-
-class NoParams(Strict):
-    pass
 
 
 class OptRun(NodeType):

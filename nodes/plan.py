@@ -8,6 +8,7 @@ from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortTyp
 from planflow_qt.model.planning import (
     Arc,
     ClinicalGoal,
+    NoParams,
     PlanSetup,
     PrescriptionType,
     ProtonBeam,
@@ -33,17 +34,13 @@ class PlanCreate(NodeType):
         return {"plan": ctx.backend.create_plan(params)}
 
 
-class CurrentParams(Strict):
-    pass
-
-
 class PlanCurrent(NodeType):
     """The plan and beam set that are open in RayStation, used as they are.
 
     Use it instead of "New plan" to continue an existing plan: its beams, functions and goals stay.
     """
 
-    spec = NodeSpec("plan.current", "Current plan", Category.PLAN, CurrentParams, outputs=(PLAN,))
+    spec = NodeSpec("plan.current", "Current plan", Category.PLAN, NoParams, outputs=(PLAN,))
 
     @classmethod
     def run(cls, ctx, params, inputs):

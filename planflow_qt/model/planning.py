@@ -17,6 +17,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class NoParams(Strict):
+    """The parameters of a node that has none."""
+
+
 class FunctionType(str, Enum):
     """RayStation's optimization function types."""
 

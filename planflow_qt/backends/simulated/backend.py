@@ -253,31 +253,27 @@ class SimulatedBackend:
 
     def add_vmat_arcs(self, arcs: list[Arc]) -> None:
         """Add VMAT arcs to the beam set at the isocenter."""
-        plan = self._current()
-        if plan.setup.technique is not Technique.VMAT:
-            raise BackendError(f"beam set {plan.setup.beam_set!r} is {plan.setup.technique.value}, not VMAT")
-        if plan.iso_mm is None:
-            raise BackendError("no isocenter: set the isocenter before adding arcs")
-        names = [a.name for a in plan.arcs]
-        for arc in arcs:
-            if arc.name in names:
-                raise BackendError(f"a beam named {arc.name!r} already exists")
-            names.append(arc.name)
-        plan.arcs.extend(arcs)
+        self._current_beams(Technique.VMAT, arcs).extend(arcs)
 
     def add_proton_beams(self, beams: list[ProtonBeam]) -> None:
         """Add pencil-beam scanning proton beams to an IMPT beam set at the isocenter."""
+        self._current_beams(Technique.IMPT, beams).extend(beams)
+
+    def _current_beams(self, technique: Technique, new: list[Arc] | list[ProtonBeam]) -> list:
+        """The beam list of the current plan, checked to take `new`: right technique, isocenter set, names free."""
         plan = self._current()
-        if plan.setup.technique is not Technique.IMPT:
-            raise BackendError(f"beam set {plan.setup.beam_set!r} is {plan.setup.technique.value}, not IMPT")
+        if plan.setup.technique is not technique:
+            raise BackendError(f"beam set {plan.setup.beam_set!r} is {plan.setup.technique.value}, "
+                               f"not {technique.value}")
         if plan.iso_mm is None:
             raise BackendError("no isocenter: set the isocenter before adding beams")
-        names = [b.name for b in plan.proton_beams]
-        for beam in beams:
+        beams = plan.arcs if technique is Technique.VMAT else plan.proton_beams
+        names = [b.name for b in beams]
+        for beam in new:
             if beam.name in names:
                 raise BackendError(f"a beam named {beam.name!r} already exists")
             names.append(beam.name)
-        plan.proton_beams.extend(beams)
+        return beams
 
     def add_clinical_goals(self, goals: list[ClinicalGoal], template: str | None,
                            roi_map: dict[str, str]) -> None:
