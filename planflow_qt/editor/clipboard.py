@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 
 from pydantic import ValidationError
@@ -34,11 +35,31 @@ def parse_fragment(text: str) -> tuple[list[Node], list[Edge]] | None:
 
 
 def copy_to_clipboard(flow: Flow, node_ids: list[str]) -> None:
+    """Put the nodes and the wires between them on the system clipboard."""
     text = fragment_text(flow, node_ids)
     mime = QtCore.QMimeData()
     mime.setData(MIME, QtCore.QByteArray(text.encode("utf-8")))
     mime.setText(text)
     QtWidgets.QApplication.clipboard().setMimeData(mime)
+    _clear_at_exit()
+
+
+_release_registered = False
+
+
+def _clear_at_exit() -> None:
+    # Mime data we gave the clipboard must be released before the interpreter tears Qt down, or
+    # PySide6 crashes the process on exit (seen with 6.11 offscreen and on X11).
+    global _release_registered
+    if not _release_registered:
+        atexit.register(_release_clipboard)
+        _release_registered = True
+
+
+def _release_clipboard() -> None:
+    app = QtWidgets.QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
 
 
 def clipboard_fragment() -> tuple[list[Node], list[Edge]] | None:

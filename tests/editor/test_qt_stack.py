@@ -26,3 +26,20 @@ def test_importing_planflow_and_its_engine_loads_no_qt():
             "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'Qt', 'NodeGraphQt', 'shiboken6')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_copying_nodes_to_the_clipboard_does_not_crash_the_exit():
+    import subprocess
+    import sys
+
+    script = (
+        "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from Qt import QtWidgets\n"
+        "from planflow_qt.editor.clipboard import clipboard_fragment, copy_to_clipboard\n"
+        "from planflow_qt.model.builder import FlowBuilder\n"
+        "app = QtWidgets.QApplication([])\n"
+        "b = FlowBuilder('x'); b.add('roi.match', 'ptv', {'name': 'PTV'})\n"
+        "copy_to_clipboard(b.build(), ['ptv'])\n"
+        "assert clipboard_fragment()[0][0].id == 'ptv'\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
