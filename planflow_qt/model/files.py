@@ -142,6 +142,7 @@ def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -153,6 +154,17 @@ def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions the written file gets: those of the file it replaces, else the user's default
+    (a temporary file is private, and a shared flow must stay readable by the planners who use it)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_flow(flow: Flow, path: str | Path, touch: bool = True) -> None:

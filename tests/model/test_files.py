@@ -208,3 +208,22 @@ def test_file_over_the_size_limit(tmp_path, monkeypatch):
     assert info.value.detail == "file larger than 2 MB: not a flow file"
     with pytest.raises(FlowFileError, match="file larger than 2 MB"):
         parse_json_text(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    from planflow_qt.model.builder import FlowBuilder
+    from planflow_qt.model.files import save_flow
+
+    path = tmp_path / "shared.json"
+    save_flow(FlowBuilder("shared").build(), path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask(), "a new file gets the user's default permissions"
+    path.chmod(0o664)
+    save_flow(FlowBuilder("shared again").build(), path)
+    assert path.stat().st_mode & 0o777 == 0o664
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
