@@ -87,3 +87,19 @@ def test_raystation_is_offered_only_when_bound(make_window):
     assert [combo.itemData(i) for i in range(combo.count())] == ["simulated", "raystation"]
     combo.setCurrentIndex(1)
     assert not bound.run_panel.case_combo.isEnabled() and not bound.run_panel.grid_spin.isEnabled()
+
+
+def test_impt_robust_flow_runs_from_the_run_panel(window, qtbot):
+    assert window.open(FLOWS / "impt_robust.json")
+    panel = window.run_panel
+    panel.choose_simulated("prostate", 10.0)
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+    outcome = panel.outcome
+    assert outcome.result.status == "completed", outcome.result.error
+    assert outcome.result.rounds >= 1
+    worst = [e.data["value"] for e in panel.events
+             if e.kind.value == "metric" and e.data["name"] == "ctv_d98_worst_low"]
+    assert len(worst) == outcome.result.rounds, "the robust evaluation runs once per round"
+    assert all(0 < value < 7800 * 1.1 for value in worst)
+    assert set(panel.states.values()) <= {"done", "skipped"}
