@@ -45,6 +45,9 @@ class Backend(Protocol):
     """What a planning system offers to a flow."""
 
     name: str
+    evaluates_scenarios: bool
+    """Whether `dose_scenarios` / `scenario` can evaluate robustness scenarios; flows that need them are
+    refused by the preflight on a backend that cannot."""
 
     # -- the case --------------------------------------------------------------------------------------
     def roi_names(self) -> list[str]:

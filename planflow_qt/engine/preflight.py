@@ -8,7 +8,8 @@ from planflow_qt.model.roi_matching import match_roi_name
 
 
 def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
-    """Required ROIs matched in the case, and names of ROIs the flow creates still free."""
+    """Required ROIs matched in the case, names of ROIs the flow creates still free, and the backend able to
+    do what the flow asks (robustness scenario evaluation)."""
     problems: list[Problem] = []
     case_names = backend.roi_names()
     for node in analysis.flow.nodes:
@@ -26,4 +27,15 @@ def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
             problems.append(Problem(node.id, node.type, "params.name",
                                     f"the case already has an ROI {created!r}: the flow would overwrite it; "
                                     "rename the created ROI or delete the case's one"))
-    return problems
+    return problems + capability_problems(analysis, backend)
+
+
+def capability_problems(analysis: Analysis, backend: Backend) -> list[Problem]:
+    """Nodes asking for what this backend cannot do (robustness scenario evaluation)."""
+    if getattr(backend, "evaluates_scenarios", True):
+        return []
+    return [Problem(node.id, node.type, "params.scenarios",
+                    f"evaluating over robustness scenarios is not available on {backend.name}: set scenarios to "
+                    "'nominal', or evaluate robustness in the planning system")
+            for node in analysis.flow.nodes
+            if not node.disabled and getattr(analysis.params.get(node.id), "scenarios", "nominal") != "nominal"]

@@ -26,6 +26,7 @@ class RecordingBackend:
     """
 
     name = "recording"
+    evaluates_scenarios = True
 
     def __init__(self, rois: list[str] | None = None, answers: dict[str, Answer] | None = None,
                  fail: tuple[str, int] | None = None, scenarios: list[str] | None = None):

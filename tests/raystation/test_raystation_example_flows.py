@@ -40,3 +40,27 @@ def test_single_pass_gives_the_simulated_engine_numbers(install, quick_flow):
     assert via_raystation.keys() == direct.keys()
     for key, metrics in direct.items():
         assert via_raystation[key] == pytest.approx(metrics, rel=1e-6)
+
+
+def test_impt_robust_flow_is_refused_before_any_change_for_its_scenario_conditions(install, quick_flow):
+    world = install("2025", case="prostate")
+    result = execute(quick_flow("impt_robust.json"), RayStationBackend()).result
+    assert result.status == "refused"
+    assert {(p.node_id, p.field) for p in result.problems} == {("ctv_worst", "params.scenarios"),
+                                                                ("ctv_ok", "params.scenarios")}
+    assert "not available on raystation" in result.error
+    assert not [c for c in world.recorder.calls if c.kind == "set" or c.method.startswith(("Create", "Add", "Run"))]
+
+
+@pytest.mark.parametrize("generation", ("2025", "2023B"))
+def test_impt_robust_flow_completes_with_nominal_conditions(install, quick_flow, generation):
+    world = install(generation, case="prostate")
+    flow = quick_flow("impt_robust.json")
+    for node in flow.nodes:
+        if node.params.get("scenarios"):
+            node.params = {**node.params, "scenarios": "nominal"}
+    result = execute(flow, RayStationBackend()).result
+    assert result.status == "completed", result.error
+    assert world.recorder.count("CreatePBSIonBeam") == 2
+    assert world.recorder.count("SaveRobustnessParameters") == 1
+    assert world.saves == 1

@@ -60,6 +60,7 @@ class RayStationBackend(OptimizationCalls):
     """
 
     name = "raystation"
+    evaluates_scenarios = False
 
     def __init__(self, scripting: Scripting | None = None):
         super().__init__(scripting)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import machine_names
+from planflow_qt.engine.preflight import capability_problems
 from planflow_qt.engine.validation import Analysis, Problem
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -67,4 +68,5 @@ def check_case(analysis: Analysis, backend: RayStationBackend) -> CaseCheck:
             if machines is not None and params.machine not in machines:
                 check.problems.append(Problem(node.id, node.type, "params.machine", (
                     f"no commissioned machine {params.machine!r}; machines: {', '.join(machines)}")))
+    check.problems.extend(capability_problems(analysis, backend))
     return check

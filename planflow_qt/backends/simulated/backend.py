@@ -101,6 +101,7 @@ class SimulatedBackend:
     """
 
     name = "simulated"
+    evaluates_scenarios = True
 
     def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
                  params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
