@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planflow_qt.model.legacy.fields import Entry
 from planflow_qt.model.planning import BooleanOperation, Margin, MarginType, RoiOperand
+
+if TYPE_CHECKING:
+    from planflow_qt.model.legacy.graph import Graph
+    from planflow_qt.model.legacy.layout import Phase
 
 OPERATIONS = {"Union": BooleanOperation.UNION, "Intersect": BooleanOperation.INTERSECTION,
               "Intersection": BooleanOperation.INTERSECTION, "Subtract": BooleanOperation.SUBTRACTION,
@@ -65,3 +69,23 @@ def parse_boolean(config: Entry, name: str, warnings: list[str]) -> Boolean:
 
 def _operand(entry: Entry) -> dict[str, Any]:
     return RoiOperand(margin=parse_margin(entry)).model_dump(mode="json", exclude_defaults=True)
+
+
+def add_boolean_roi(g: Graph, entry: Entry, name: str, phase: Phase) -> str | None:
+    """The roi.algebra node of a legacy boolean ROI, wired to the nodes providing its operands; None (with a
+    warning) when the entry has no boolean or uses an ROI that is not available."""
+    if not isinstance(entry.data.get("boolean_config"), dict):
+        g.warnings.append(entry.say("no boolean operation: nothing to create (skipped)"))
+        g.later.pop(name, None)
+        return None
+    boolean = parse_boolean(entry.entry("boolean_config"), name, g.warnings)
+    missing = [r for r in (boolean.a, boolean.b) if r is not None and g.roi(r) is None]
+    if missing:
+        g.warnings.append(entry.say(f"uses ROI {missing[0]!r}, which {g.later[missing[0]]}: skipped"))
+        g.later.pop(name, None)
+        return None
+    node = g.add(phase, "roi.algebra", f"roi-{name}", boolean.params, title=name)
+    g.wire_roi(boolean.a, f"{node}.a")
+    if boolean.b is not None:
+        g.wire_roi(boolean.b, f"{node}.b")
+    return node

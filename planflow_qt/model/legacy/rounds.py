@@ -10,7 +10,7 @@ from planflow_qt.model.legacy.fields import Entry
 from planflow_qt.model.legacy.functions import parse_function
 from planflow_qt.model.legacy.graph import Graph
 from planflow_qt.model.legacy.layout import Phase
-from planflow_qt.model.legacy.rois import LEGACY_COLOR, parse_boolean
+from planflow_qt.model.legacy.rois import LEGACY_COLOR, add_boolean_roi
 from planflow_qt.model.planning import FunctionSpec, Prescription
 from planflow_qt.model.rounds import parse_rounds
 
@@ -113,20 +113,9 @@ def _condition_roi(g: Graph, loop: Rounds, entry: Entry) -> None:
                      {"name": name, "threshold_cgy": dose, "color": LEGACY_COLOR}, title=name)
         g.chain(node)
     else:
-        if not isinstance(entry.data.get("boolean_config"), dict):
-            g.warnings.append(entry.say("no boolean operation: nothing to create (skipped)"))
-            g.later.pop(name, None)
+        node = add_boolean_roi(g, entry, name, Phase.CONDITIONAL_ROIS)
+        if node is None:
             return
-        boolean = parse_boolean(entry.entry("boolean_config"), name, g.warnings)
-        missing = [r for r in (boolean.a, boolean.b) if r is not None and g.roi(r) is None]
-        if missing:
-            g.warnings.append(entry.say(f"uses ROI {missing[0]!r}, which {g.later[missing[0]]}: skipped"))
-            g.later.pop(name, None)
-            return
-        node = g.add(Phase.CONDITIONAL_ROIS, "roi.algebra", f"roi-{name}", boolean.params, title=name)
-        g.wire_roi(boolean.a, f"{node}.a")
-        if boolean.b is not None:
-            g.wire_roi(boolean.b, f"{node}.b")
     g.wire(f"{gate}.result", f"{node}.when")
     g.provide(name, node)
     loop.roi_gates[name] = entry.text("condition", "")

@@ -8,7 +8,7 @@ from planflow_qt.model.legacy.fields import Entry
 from planflow_qt.model.legacy.functions import parse_function
 from planflow_qt.model.legacy.graph import Graph
 from planflow_qt.model.legacy.layout import Phase
-from planflow_qt.model.legacy.rois import parse_boolean
+from planflow_qt.model.legacy.rois import add_boolean_roi
 from planflow_qt.model.planning import (
     DoseAlgorithm,
     FunctionSpec,
@@ -131,21 +131,9 @@ def automate_rois(g: Graph, entries: list[Entry]) -> None:
         if not name:
             g.warnings.append(entry.say("no ROI name: skipped, as Planning-Flow does"))
             continue
-        if not isinstance(entry.data.get("boolean_config"), dict):
-            g.warnings.append(entry.say("no boolean operation: nothing to create (skipped)"))
-            g.later.pop(name, None)
-            continue
-        boolean = parse_boolean(entry.entry("boolean_config"), name, g.warnings)
-        missing = [r for r in (boolean.a, boolean.b) if r is not None and g.roi(r) is None]
-        if missing:
-            g.warnings.append(entry.say(f"uses ROI {missing[0]!r}, which {g.later[missing[0]]}: skipped"))
-            g.later.pop(name, None)
-            continue
-        node = g.add(Phase.AUTOMATE, "roi.algebra", f"roi-{name}", boolean.params, title=name)
-        g.wire_roi(boolean.a, f"{node}.a")
-        if boolean.b is not None:
-            g.wire_roi(boolean.b, f"{node}.b")
-        g.provide(name, node)
+        node = add_boolean_roi(g, entry, name, Phase.AUTOMATE)
+        if node is not None:
+            g.provide(name, node)
 
 
 def clinical_goals(g: Graph, goals: Entry) -> None:
