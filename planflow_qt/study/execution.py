@@ -49,12 +49,7 @@ def run_in_pool(tasks: Sequence[PatientTask], jobs: int) -> Iterator[Finished]:
     executor = ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = {executor.submit(run_patient, task): task for task in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                yield task, future.result(), True
-            except Exception as exc:
-                yield task, _lost(task, exc), False
+        yield from _collect(futures, as_completed(futures))
     except BaseException:  # interrupted (Ctrl+C) or abandoned: do not wait for the running patients
         _stop_now(executor)
         raise
@@ -69,14 +64,18 @@ def run_on_dask(tasks: Sequence[PatientTask], scheduler: Any) -> Iterator[Finish
     except ImportError as exc:
         raise StudyError("--scheduler needs Dask: pip install 'planflow-qt[study]'") from exc
     with Client(scheduler) as client:
-        futures = {client.submit(run_patient, task, pure=False): task
-                   for task in tasks}
-        for future in dask_completed(futures):
-            task = futures[future]
-            try:
-                yield task, future.result(), True
-            except Exception as exc:
-                yield task, _lost(task, exc), False
+        futures = {client.submit(run_patient, task, pure=False): task for task in tasks}
+        yield from _collect(futures, dask_completed(futures))
+
+
+def _collect(futures: dict, completed) -> Iterator[Finished]:
+    """Results in completion order; a patient whose worker was lost is reported, not raised."""
+    for future in completed:
+        task = futures[future]
+        try:
+            yield task, future.result(), True
+        except Exception as exc:
+            yield task, _lost(task, exc), False
 
 
 def run_tasks(tasks: Sequence[PatientTask], jobs: int = 1, scheduler: Any = None) -> Iterator[Finished]:
