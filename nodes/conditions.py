@@ -11,7 +11,7 @@ from enum import Enum
 from pydantic import Field, field_validator
 
 from nodes.common import Comparison, DvhQuery, FunctionSelector, selected_functions
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType
 from planflow_qt.model.planning import NoParams, Strict
 from planflow_qt.model.rounds import parse_rounds
 
@@ -48,6 +48,10 @@ class DvhCondition(NodeType):
 
     spec = NodeSpec("cond.dvh", "DVH condition", Category.CONDITION, DvhConditionParams,
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(RESULT, VALUE))
+
+    @classmethod
+    def backend_needs(cls, params: DvhConditionParams) -> list[BackendNeed]:
+        return [] if params.scenarios is ScenarioValue.NOMINAL else [SCENARIOS_NEEDED]
 
     @classmethod
     def naming(cls, params: DvhConditionParams, roi_label):
@@ -131,37 +135,70 @@ class FunctionValueCondition(NodeType):
         return {"result": result, "value": value}
 
 
+SCENARIOS_NEEDED = BackendNeed("evaluates_scenarios", "params.scenarios", "evaluating over robustness scenarios",
+                               "set scenarios to 'nominal', or evaluate robustness in the planning system")
+
+
 class GoalScope(str, Enum):
     ALL = "all"
     ROI = "roi"
     PRIORITY = "priority"
 
 
+class GoalScenarios(str, Enum):
+    """Which doses the goals must be met on: the nominal one, or every robustness scenario too."""
+
+    NOMINAL = "nominal"
+    EVERY = "every"
+
+
 class GoalConditionParams(Strict):
     scope: GoalScope = Field(GoalScope.ALL, description="All goals, the goals of one ROI, or up to a priority")
     roi: str = Field("", max_length=64, description="ROI (flow name) for scope 'roi'")
     max_priority: int = Field(1, ge=1, le=99, description="Highest priority number included, scope 'priority'")
+    scenarios: GoalScenarios = Field(GoalScenarios.NOMINAL, description="Goals met on the nominal dose, or in "
+                                                                         "every robustness scenario too")
 
 
 class GoalCondition(NodeType):
-    """True when the plan's clinical goals are met: all of them, those of one ROI, or up to a priority."""
+    """True when the plan's clinical goals are met: all of them, those of one ROI, or up to a priority;
+    on the nominal dose, or (with robustness settings) in every scenario too."""
 
     spec = NodeSpec("cond.goal", "Goals met", Category.CONDITION, GoalConditionParams, inputs=(PLAN,),
                     outputs=(RESULT,))
 
     @classmethod
+    def backend_needs(cls, params: GoalConditionParams) -> list[BackendNeed]:
+        return [] if params.scenarios is GoalScenarios.NOMINAL else [SCENARIOS_NEEDED]
+
+    @classmethod
     def run(cls, ctx, params: GoalConditionParams, inputs):
-        results = ctx.backend.evaluate_goals()
-        if params.scope is GoalScope.ROI:
-            results = [r for r in results if r.goal.roi == ctx.case_roi(params.roi)]
-        elif params.scope is GoalScope.PRIORITY:
-            results = [r for r in results if r.goal.priority <= params.max_priority]
+        results = _goals_in_scope(ctx, params, ctx.backend.evaluate_goals())
         if not results:
             ctx.warn("no clinical goal in scope: the condition is false")
             return {"result": False}
         met = sum(r.met for r in results)
         ctx.log(f"clinical goals met: {met} of {len(results)}")
+        if params.scenarios is GoalScenarios.EVERY and met == len(results):
+            names = [n for n in ctx.backend.dose_scenarios() if n != "nominal"]
+            if not names:
+                ctx.warn("the plan has no robustness scenarios: the goals are evaluated on the nominal dose")
+            for name in names:
+                with ctx.backend.scenario(name):
+                    missed = [r for r in _goals_in_scope(ctx, params, ctx.backend.evaluate_goals()) if not r.met]
+                if missed:
+                    ctx.log(f"clinical goals missed in {name}: {len(missed)}")
+                    return {"result": False}
+            ctx.log(f"clinical goals met in all {len(names)} scenarios")
         return {"result": met == len(results)}
+
+
+def _goals_in_scope(ctx, params: GoalConditionParams, results: list) -> list:
+    if params.scope is GoalScope.ROI:
+        return [r for r in results if r.goal.roi == ctx.case_roi(params.roi)]
+    if params.scope is GoalScope.PRIORITY:
+        return [r for r in results if r.goal.priority <= params.max_priority]
+    return results
 
 
 class RoundConditionParams(Strict):

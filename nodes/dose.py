@@ -1,10 +1,10 @@
-"""Dose nodes: normalization to the prescription and the final dose."""
+"""Dose nodes: normalization to the prescription, the final dose, and DICOM export."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType
 from planflow_qt.model.planning import DoseAlgorithm, NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
@@ -33,4 +33,28 @@ class FinalDose(NodeType):
     @classmethod
     def run(cls, ctx, params: FinalDoseParams, inputs):
         ctx.backend.compute_final_dose(params.algorithm)
+        return {"plan": inputs["plan"]}
+
+
+class ExportParams(Strict):
+    folder: str = Field(min_length=1, max_length=260, description="Folder the DICOM files are written to "
+                                                                  "(on the machine running RayStation)")
+
+
+class ExportDicom(NodeType):
+    """Export the planning CT, its structure set, the plan (RT Plan) and its dose (RT Dose) as DICOM files
+    into a folder, e.g. for an independent dose check or a second viewer."""
+
+    spec = NodeSpec("dose.export_dicom", "Export DICOM", Category.DOSE, ExportParams, inputs=(PLAN,),
+                    outputs=(PLAN,))
+
+    @classmethod
+    def backend_needs(cls, params: ExportParams) -> list[BackendNeed]:
+        return [BackendNeed("exports_dicom", "params.folder", "DICOM export",
+                            "switch the node off for a dry run, or run the flow in RayStation")]
+
+    @classmethod
+    def run(cls, ctx, params: ExportParams, inputs):
+        ctx.backend.export_dicom(params.folder)
+        ctx.log(f"plan, dose, structures and CT exported as DICOM to {params.folder}")
         return {"plan": inputs["plan"]}

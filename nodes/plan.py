@@ -7,13 +7,17 @@ from pydantic import Field, model_validator
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
 from planflow_qt.model.planning import (
     Arc,
+    BeamSettings,
     ClinicalGoal,
+    GantrySector,
+    JawMotion,
     NoParams,
     PlanSetup,
     PrescriptionType,
     ProtonBeam,
     Robustness,
     Strict,
+    split_arcs,
 )
 from planflow_qt.model.planning import Prescription as PrescriptionValue
 
@@ -109,6 +113,9 @@ class Isocenter(NodeType):
 class ArcsParams(Strict):
     arcs: list[Arc] = Field(min_length=1, description="The arcs: name, energy, gantry start / stop, direction, "
                                                       "collimator, couch")
+    avoid_sectors: list[GantrySector] = Field(
+        default_factory=list, description="Gantry sectors no arc may deliver through (start -> stop clockwise, "
+                                          "IEC degrees): arcs crossing one are split around it")
 
     @model_validator(mode="after")
     def _unique_names(self) -> ArcsParams:
@@ -129,7 +136,44 @@ class VmatArcs(NodeType):
 
     @classmethod
     def run(cls, ctx, params: ArcsParams, inputs):
-        ctx.backend.add_vmat_arcs(params.arcs)
+        arcs = split_arcs(params.arcs, params.avoid_sectors)
+        if len(arcs) != len(params.arcs) or arcs != params.arcs:
+            ctx.log("arcs split around the avoidance sectors: " + ", ".join(
+                f"{a.name} {a.gantry_start_deg:g}->{a.gantry_stop_deg:g}" for a in arcs))
+        ctx.backend.add_vmat_arcs(arcs)
+        return {"plan": inputs["plan"]}
+
+
+class BeamSettingsParams(Strict):
+    jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Automatic, jaw limits as maximum, or jaws "
+                                                                   "fixed at the limits")
+    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm at the isocenter)")
+    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm at the isocenter)")
+    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm at the isocenter)")
+    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm at the isocenter)")
+    gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)")
+    max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)")
+    dual_arcs: bool = Field(False, description="Deliver each arc as two arcs")
+    entrance_only: bool = Field(True, description="Photons: protect the wired ROI only where beams enter it")
+
+
+class BeamOptimizationSettings(NodeType):
+    """Beam settings for every beam of the beam set, after the beams.
+
+    Photon arcs: jaw motion (fix the jaws at the limits, or use them as a maximum) and jaw limits in cm at
+    the isocenter, the arcs' final gantry spacing, maximum delivery time and dual arcs; an ROI wired to
+    'avoid' has its fluence protected (beams entering through it are avoided). Proton beams: no spot is
+    placed in or behind the ROI wired to 'avoid'.
+    """
+
+    spec = NodeSpec("plan.beam_settings", "Beam settings", Category.PLAN, BeamSettingsParams,
+                    inputs=(PLAN, Port("avoid", PortType.ROI, optional=True,
+                                       doc="ROI to protect (photons) or avoid (protons)")), outputs=(PLAN,))
+
+    @classmethod
+    def run(cls, ctx, params: BeamSettingsParams, inputs):
+        avoid = ctx.case_roi(inputs["avoid"]) if "avoid" in inputs else None
+        ctx.backend.set_beam_settings(BeamSettings(**params.model_dump(), avoid_roi=avoid))
         return {"plan": inputs["plan"]}
 
 

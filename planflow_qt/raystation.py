@@ -22,6 +22,7 @@ from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import bind_current_case, case_label
 from planflow_qt.backends.raystation.preflight import CaseCheck, check_case
 from planflow_qt.backends.raystation.progress import PlainProgress, StatusBarProgress
+from planflow_qt.engine.events import Observer
 from planflow_qt.engine.interpreter import RunResult
 from planflow_qt.engine.validation import Problem, analyze
 from planflow_qt.model.files import FlowFileError, load_flow
@@ -104,10 +105,12 @@ def _print_check(console: _Console, check: CaseCheck) -> None:
         console.line(f"  problem: {problem.format()}", style="red")
 
 
-def run_flow(path: str | Path, out_dir: str | Path | None = None) -> RunResult:
+def run_flow(path: str | Path, out_dir: str | Path | None = None,
+             observers: list[Observer] | None = None) -> RunResult:
     """Run a flow on the case open in RayStation, printing the preflight and each round; return its result.
 
-    With `out_dir`, the audit log `run.jsonl` and `summary.json` are written there. Refuses to start (status
+    With `out_dir`, the audit log `run.jsonl` and `summary.json` are written there; `observers` also receive
+    the run's events. Refuses to start (status
     `refused` or `invalid`, nothing changed) when no case is open, the flow is invalid, a required ROI is
     missing, or an ROI or plan the flow creates already exists.
     """
@@ -142,7 +145,7 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None) -> RunResult:
     progress = console.progress()
     try:
         outcome = execute(flow, backend, out_dir, case=case_label(scripting),
-                          observers=[progress, StatusBarProgress(backend)])
+                          observers=[progress, StatusBarProgress(backend), *(observers or [])])
     finally:
         getattr(progress, "close", lambda: None)()
     result = outcome.result

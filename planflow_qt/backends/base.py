@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from planflow_qt.model.planning import (
     Arc,
+    BeamSettings,
     BooleanOperation,
     ClinicalGoal,
     DoseAlgorithm,
@@ -45,6 +46,8 @@ class Backend(Protocol):
     """What a planning system offers to a flow."""
 
     name: str
+    exports_dicom: bool
+    """Whether `export_dicom` can export the plan as DICOM files."""
     evaluates_scenarios: bool
     """Whether `dose_scenarios` / `scenario` can evaluate robustness scenarios; flows that need them are
     refused by the preflight on a backend that cannot."""
@@ -98,6 +101,10 @@ class Backend(Protocol):
     def set_robustness(self, robustness: Robustness) -> None:
         """Store the robustness scenarios used by robust functions."""
 
+    def set_beam_settings(self, settings: BeamSettings) -> None:
+        """Beam optimization settings of every beam: jaws and arc conversion (photons), the ROI whose
+        fluence is protected (photons) or that no spot may pass through (protons)."""
+
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
         """Iterations, tolerance and dose settings of the optimization."""
 
@@ -125,6 +132,10 @@ class Backend(Protocol):
 
     def compute_final_dose(self, algorithm: DoseAlgorithm) -> None:
         """Compute the final dose with `algorithm`."""
+
+    def export_dicom(self, folder: str) -> None:
+        """Export the planning CT, structure set, plan and dose as DICOM into `folder`; backends that cannot
+        have `exports_dicom` False and are refused by the preflight."""
 
     # -- dose queries on the current total dose --------------------------------------------------------
     def dose_at_volume(self, roi: str, volume_percent: float | None = None,

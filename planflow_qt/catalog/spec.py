@@ -115,6 +115,17 @@ class RunContext(Protocol):
         """This node ran but changed nothing (counts as not fired for stop-when-idle)."""
 
 
+@dataclass(frozen=True)
+class BackendNeed:
+    """Something a node asks of the backend beyond the protocol: the backend attribute saying it can
+    (`evaluates_scenarios`, `exports_dicom`), the field that asks for it, and what it is in words."""
+
+    capability: str
+    field: str
+    what: str
+    instead: str
+
+
 class NodeType:
     """Base of node types. Subclasses set `spec` and implement `run`; the class docstring is the doc."""
 
@@ -124,6 +135,12 @@ class NodeType:
     def run(cls, ctx: RunContext, params: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         """Do the node's work and return its outputs by port name."""
         raise NotImplementedError(f"{cls.spec.type_id} has no run")
+
+    @classmethod
+    def backend_needs(cls, params: Any) -> list[BackendNeed]:
+        """What this node, with these parameters, asks of the backend beyond the protocol; the preflight
+        refuses the flow on a backend that cannot."""
+        return []
 
     @classmethod
     def created_roi(cls, params: Any) -> str | None:

@@ -9,7 +9,7 @@ from planflow_qt.model.roi_matching import match_roi_name
 
 def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
     """Required ROIs matched in the case, names of ROIs the flow creates still free, and the backend able to
-    do what the flow asks (robustness scenario evaluation)."""
+    do what the flow asks (robustness scenario evaluation, DICOM export)."""
     problems: list[Problem] = []
     case_names = backend.roi_names()
     for node in analysis.flow.nodes:
@@ -31,11 +31,14 @@ def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
 
 
 def capability_problems(analysis: Analysis, backend: Backend) -> list[Problem]:
-    """Nodes asking for what this backend cannot do (robustness scenario evaluation)."""
-    if getattr(backend, "evaluates_scenarios", True):
-        return []
-    return [Problem(node.id, node.type, "params.scenarios",
-                    f"evaluating over robustness scenarios is not available on {backend.name}: set scenarios to "
-                    "'nominal', or evaluate robustness in the planning system")
-            for node in analysis.flow.nodes
-            if not node.disabled and getattr(analysis.params.get(node.id), "scenarios", "nominal") != "nominal"]
+    """Nodes asking for what this backend cannot do (as the node types declare: robustness scenario
+    evaluation, DICOM export)."""
+    problems = []
+    for node in analysis.flow.nodes:
+        if node.disabled or node.id not in analysis.params:
+            continue
+        for need in analysis.types[node.id].backend_needs(analysis.params[node.id]):
+            if not getattr(backend, need.capability, True):
+                problems.append(Problem(node.id, node.type, need.field,
+                                        f"{need.what} is not available on {backend.name}: {need.instead}"))
+    return problems

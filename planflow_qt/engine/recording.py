@@ -27,6 +27,7 @@ class RecordingBackend:
 
     name = "recording"
     evaluates_scenarios = True
+    exports_dicom = True
 
     def __init__(self, rois: list[str] | None = None, answers: dict[str, Answer] | None = None,
                  fail: tuple[str, int] | None = None, scenarios: list[str] | None = None):
@@ -126,6 +127,12 @@ class RecordingBackend:
 
     def set_robustness(self, robustness) -> None:
         self._record("set_robustness", method=robustness.method.value)
+
+    def set_beam_settings(self, settings) -> None:
+        self._record("set_beam_settings", jaw_motion=settings.jaw_motion.value, avoid_roi=settings.avoid_roi)
+
+    def export_dicom(self, folder) -> None:
+        self._record("export_dicom", folder=str(folder))
 
     def set_optimization_settings(self, settings) -> None:
         self._record("set_optimization_settings", iterations=settings.iterations)

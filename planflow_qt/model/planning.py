@@ -132,6 +132,86 @@ class Arc(Strict):
     couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)")
 
 
+class GantrySector(Strict):
+    """A gantry sector no arc may deliver through, from `start_deg` clockwise to `stop_deg` (IEC degrees)."""
+
+    start_deg: float = Field(ge=0, lt=360, description="Sector start (IEC degrees, clockwise from here)")
+    stop_deg: float = Field(ge=0, lt=360, description="Sector end (IEC degrees)")
+
+
+def split_arcs(arcs: list[Arc], sectors: list[GantrySector], minimum_deg: float = 10.0) -> list[Arc]:
+    """The arcs with every avoidance sector cut out: an arc crossing a sector becomes sub-arcs named
+    `A1a`, `A1b`, ... (RayStation has no gantry avoidance call, so sectors are avoided by splitting arcs).
+    Pieces shorter than `minimum_deg` are dropped."""
+    result: list[Arc] = []
+    for arc in arcs:
+        pieces = _arc_pieces(arc, sectors, minimum_deg)
+        if len(pieces) == 1 and pieces[0] == (arc.gantry_start_deg, arc.gantry_stop_deg):
+            result.append(arc)
+            continue
+        for i, (start, stop) in enumerate(pieces):
+            suffix = chr(ord("a") + i)
+            result.append(arc.model_copy(update={"name": f"{arc.name[:15]}{suffix}", "gantry_start_deg": start,
+                                                 "gantry_stop_deg": stop}))
+    return result
+
+
+def _arc_pieces(arc: Arc, sectors: list[GantrySector], minimum_deg: float) -> list[tuple[float, float]]:
+    """(start, stop) gantry angles of the parts of `arc` outside every sector, in the arc's direction."""
+    clockwise = arc.direction is Direction.CW
+    start = arc.gantry_start_deg
+    length = ((arc.gantry_stop_deg - start) if clockwise else (start - arc.gantry_stop_deg)) % 360 or 360.0
+    sign = 1 if clockwise else -1
+    inside = [any(_in_sector((start + sign * (d + 0.5)) % 360, s) for s in sectors)
+              for d in range(round(length))]
+    pieces, begin = [], None
+    for d, blocked in enumerate([*inside, True]):
+        if not blocked and begin is None:
+            begin = d
+        elif blocked and begin is not None:
+            if d - begin >= minimum_deg:
+                pieces.append(((start + sign * begin) % 360, (start + sign * min(d, length)) % 360))
+            begin = None
+    return pieces
+
+
+def _in_sector(angle: float, sector: GantrySector) -> bool:
+    return (angle - sector.start_deg) % 360 < (sector.stop_deg - sector.start_deg) % 360
+
+
+class JawMotion(str, Enum):
+    """How the optimizer may move the jaws of VMAT arcs (RayStation's `JawMotion`)."""
+
+    AUTOMATIC = "Automatic"
+    USE_LIMITS_AS_MAX = "UseLimitsAsMax"
+    LOCK_TO_LIMITS = "LockToLimits"
+
+
+class BeamSettings(Strict):
+    """Beam optimization settings for every beam of the beam set.
+
+    Photons: jaw motion and limits (cm at the isocenter, IEC: left/bottom negative), arc conversion (final
+    gantry spacing, maximum delivery time, dual arcs) and an ROI whose fluence is protected. Protons: the
+    avoidance ROI no spot may pass through.
+    """
+
+    jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Jaw motion during optimization")
+    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm, negative)")
+    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm)")
+    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm, negative)")
+    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm)")
+    gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)")
+    max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)")
+    dual_arcs: bool = Field(False, description="Deliver each arc as two arcs (RayStation's CreateDualArcs)")
+    avoid_roi: str | None = Field(None, description="Case ROI protected (photons) or avoided (protons)")
+    entrance_only: bool = Field(True, description="Photons: protect the ROI only where beams enter through it")
+
+    @property
+    def fixed_jaws(self) -> bool:
+        """Whether the jaws limit the field (anything but automatic motion)."""
+        return self.jaw_motion is not JawMotion.AUTOMATIC
+
+
 class ProtonBeam(Strict):
     """One pencil-beam scanning proton beam."""
 

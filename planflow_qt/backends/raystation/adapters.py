@@ -1,38 +1,39 @@
-"""Version adapters: names that changed between RayStation versions, decided once per backend and logged.
+"""Version adapters: what differs between RayStation 2024B and 2025, decided once per run and logged.
 
-Method names are decided by feature test (`hasattr` on the real object). Keyword names are decided by trying
-the newer names: RayStation refuses unknown keywords with `TypeError` before doing anything, and the older
-names are then used. Each choice is logged once, with the application version.
+Methods that exist in one version and not the other are found by feature test (`hasattr` on the real
+object); names that exist in both but mean a version's own vocabulary (proton dose algorithms, the PBS spot
+tune keyword) follow the application version (`GetApplicationVersion`: 2024B is 16.x, 2025 is 17.x).
+Each choice is logged once, with the version.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from planflow_qt.backends.base import BackendError
+from typing import Any
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+FIRST_2025 = 17
+"""The major application version of RayStation 2025."""
 
 
 @dataclass(frozen=True)
 class Feature:
-    """A name that changed: the newer and the older spelling."""
+    """A task done by one method where it exists (`newer`), else by another way (`older`)."""
 
     name: str
     newer: str
     older: str
 
 
-PRESCRIPTION = Feature("prescription", "AddRoiPrescriptionDoseReference", "AddDosePrescriptionToRoi")
-NORMALIZATION = Feature("normalization", "ScaleToPrimaryPrescriptionDoseReference", "NormalizeToPrescription")
-BEAM_RESTRICTION = Feature("function beam restriction", "RestrictToBeams", "RestrictToBeam")
-GOAL_LEVEL = Feature("clinical goal level", "PrimaryAcceptanceLevel", "AcceptanceLevel")
-BEAM_KEYWORDS = Feature("beam quality and couch", "BeamQualityId", "Energy")
-FEATURES = (PRESCRIPTION, NORMALIZATION, BEAM_RESTRICTION, GOAL_LEVEL, BEAM_KEYWORDS)
+AUTO_SCALE = Feature("auto-scaling to the prescription", "SetAutoScaleToPrimaryPrescription",
+                     "AutoScaleToPrescription")
+FUNCTION_EDIT = Feature("changing a function's type, ROI or flags", "EditOptimizationFunction",
+                        "DeleteFunction and AddOptimizationFunction")
+FLUENCE_PROTECTION = Feature("fluence protection", "SetFluenceProtectRoi", "SetTreatOrProtectRoi")
 
 
 class VersionAdapters:
@@ -49,49 +50,27 @@ class VersionAdapters:
             self._version = self._read_version()
         return self._version
 
-    def decide(self, feature: Feature, name: str, how: str) -> str:
-        """Remember (and log, the first time) the name used for `feature`."""
-        if feature.name not in self.chosen:
-            self.chosen[feature.name] = name
-            log.info("RayStation %s: %s uses %s (%s)", self.version, feature.name, name, how)
+    @property
+    def is_2025(self) -> bool:
+        """Whether the application is RayStation 2025 or later (an unreadable version counts as the newest)."""
+        found = re.match(r"\s*(\d+)\.", self.version)
+        return found is None or int(found.group(1)) >= FIRST_2025
+
+    def decide(self, feature: str, name: str, how: str) -> str:
+        """Remember (and log, the first time) the way used for `feature`."""
+        if feature not in self.chosen:
+            self.chosen[feature] = name
+            log.info("RayStation %s: %s uses %s (%s)", self.version, feature, name, how)
         return name
 
-    def method(self, feature: Feature, obj: Any) -> str:
-        """The method name `obj` offers for `feature`."""
-        if feature.name in self.chosen:
-            return self.chosen[feature.name]
-        for name in (feature.newer, feature.older):
-            if hasattr(obj, name):
-                return self.decide(feature, name, "feature test")
-        raise BackendError(f"RayStation {self.version} offers neither {feature.newer} nor {feature.older}")
+    def has(self, feature: Feature, obj: Any) -> bool:
+        """Whether `obj` offers `feature.newer` (decided once, by feature test)."""
+        if feature.name not in self.chosen:
+            found = hasattr(obj, feature.newer)
+            self.decide(feature.name, feature.newer if found else feature.older, "feature test")
+        return self.chosen[feature.name] == feature.newer
 
-    def attribute(self, feature: Feature, obj: Any) -> Any:
-        """The value of the attribute spelled the newer or the older way."""
-        return getattr(obj, self.method(feature, obj))
-
-    def call(self, feature: Feature, call: Callable[[dict[str, Any]], T], newer: dict[str, Any],
-             older: dict[str, Any] | None) -> T:
-        """`call(keywords)` with the newer keywords, or the older ones where RayStation refuses the newer names.
-
-        `older` None means the call has no older form (e.g. several beams where only one was allowed).
-        Raises what the call raised (the newer form's error when both forms are refused).
-        """
-        chosen = self.chosen.get(feature.name)
-        if chosen == feature.older:
-            if older is None:
-                raise BackendError(f"RayStation {self.version} only has {feature.older}, which cannot express "
-                                   f"this call (it needs {feature.newer})")
-            return call(older)
-        if chosen == feature.newer or older is None:
-            return call(newer)
-        try:
-            result = call(newer)
-        except TypeError as refused:
-            try:
-                result = call(older)
-            except TypeError:
-                raise refused from None
-            self.decide(feature, feature.older, f"{feature.newer} refused: {refused}")
-            return result
-        self.decide(feature, feature.newer, "accepted")
-        return result
+    def by_version(self, feature: str, newer: Any, older: Any) -> Any:
+        """`newer` on RayStation 2025 and later, `older` before (decided once, logged)."""
+        self.decide(feature, "the 2025 form" if self.is_2025 else "the 2024B form", "application version")
+        return newer if self.is_2025 else older

@@ -12,12 +12,13 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from planflow_qt.backends.base import BackendError, UserStopped
-from planflow_qt.backends.raystation import goals
-from planflow_qt.backends.raystation.adapters import BEAM_KEYWORDS, GOAL_LEVEL, PRESCRIPTION
+from planflow_qt.backends.raystation import beams, goals
 from planflow_qt.backends.raystation.api import Scripting
-from planflow_qt.backends.raystation.optimization import OptimizationCalls, prescription_keywords
+from planflow_qt.backends.raystation.optimization import prescription_keywords
+from planflow_qt.backends.raystation.robust import ScenarioEvaluation
 from planflow_qt.model.planning import (
     Arc,
+    BeamSettings,
     BooleanOperation,
     ClinicalGoal,
     Margin,
@@ -31,10 +32,6 @@ from planflow_qt.model.planning import (
 log = logging.getLogger(__name__)
 
 _SPOT_FIELDS = ("spot_spacing_scale", "layer_spacing_scale", "proximal_layers", "distal_layers", "lateral_margin_cm")
-
-
-_NO_SCENARIOS = ("evaluating DVH metrics over robustness scenarios is not available on RayStation through "
-                 "PlanFlow: set the condition's scenarios to 'nominal', or use RayStation's robustness evaluation")
 
 
 def margin_settings(margin: Margin) -> dict[str, Any]:
@@ -51,16 +48,17 @@ def _expression(operand: RoiOperand | None) -> dict[str, Any]:
             "MarginSettings": margin_settings(operand.margin)}
 
 
-class RayStationBackend(OptimizationCalls):
+class RayStationBackend(ScenarioEvaluation):
     """The Backend protocol in the running RayStation (or the test double installed in its place).
 
     `scripting` defaults to the module found by `api.find_scripting()`; the case, examination and plan are
     taken from RayStation when first needed. ROIs, plan, beams and goals are here; dose queries in
-    `dose.DoseQueries`, functions and optimization in `optimization.OptimizationCalls`.
+    `dose.DoseQueries`, functions and optimization in `optimization.OptimizationCalls`, robust evaluation in
+    `robust.ScenarioEvaluation`, beam settings in `beams`.
     """
 
     name = "raystation"
-    evaluates_scenarios = False
+    exports_dicom = True
 
     def __init__(self, scripting: Scripting | None = None):
         super().__init__(scripting)
@@ -86,8 +84,7 @@ class RayStationBackend(OptimizationCalls):
         model = self.case.PatientModel
         if name in model.RegionsOfInterest:
             return model.RegionsOfInterest[name]
-        return self.call("case.PatientModel", model, "CreateRoi", Name=name, Color=color, Type=roi_type,
-                         TissueName=None, RbeCellTypeName=None, RoiMaterial=None)
+        return self.call("case.PatientModel", model, "CreateRoi", Name=name, Color=color, Type=roi_type)
 
     def create_roi_algebra(self, name: str, a: RoiOperand, b: RoiOperand | None, operation: BooleanOperation,
                            result_margin: Margin, roi_type: str, color: str) -> None:
@@ -144,10 +141,28 @@ class RayStationBackend(OptimizationCalls):
         self.use_plan(plan, beam_set)
         return str(plan.Name)
 
+    def primary_prescription(self) -> Prescription | None:
+        """The beam set's primary prescription as it stands (None when it has none, or of a kind PlanFlow
+        does not express)."""
+        primary = self.beam_set.Prescription.PrimaryPrescriptionDoseReference
+        if primary is None:
+            return None
+        return beams.read_prescription(primary)
+
     def set_prescription(self, prescription: Prescription) -> None:
-        """The primary prescription of the beam set (DoseVolume in percent)."""
-        method = self.adapters.method(PRESCRIPTION, self.beam_set)
-        self.call("beam_set", self.beam_set, method, **prescription_keywords(prescription),
+        """The primary prescription of the beam set (DoseVolume in percent).
+
+        `AddRoiPrescriptionDoseReference` makes a prescription primary only when the beam set has none: an
+        equal primary prescription is kept; a different one refuses the call (the plan would be scaled to it).
+        """
+        if self.beam_set.Prescription.PrimaryPrescriptionDoseReference is not None:
+            current = self.primary_prescription()
+            if beams.same_prescription(current, prescription):
+                log.info("the beam set's primary prescription is already %s", beams.describe(prescription))
+                self._prescription = prescription
+                return
+            raise BackendError(beams.prescription_conflict(current, prescription))
+        self.call("beam_set", self.beam_set, "AddRoiPrescriptionDoseReference", **prescription_keywords(prescription),
                   RelativePrescriptionLevel=1.0)
         self._prescription = prescription
 
@@ -163,8 +178,7 @@ class RayStationBackend(OptimizationCalls):
             point = pois[poi].Point
         elif position_cm is None:
             raise BackendError("the isocenter needs an ROI, a POI or a position")
-        position = (float(point.x), float(point.y), float(point.z)) if position_cm is None else tuple(
-            float(v) for v in position_cm)
+        position = beams.coordinates(point) if position_cm is None else tuple(float(v) for v in position_cm)
         self._isocenter = self.call("beam_set", self.beam_set, "CreateDefaultIsocenterData",
                                     Position=dict(zip("xyz", position, strict=True)))
         return position  # type: ignore[return-value]
@@ -174,23 +188,15 @@ class RayStationBackend(OptimizationCalls):
             raise BackendError("no isocenter: place an 'Isocenter' node before the beams")
         return self._isocenter
 
-    def _create_beam(self, method: str, name: str, couch_deg: float, common: dict[str, Any],
-                     quality: str | None) -> None:
-        newer = {**common, "CouchRotationAngle": float(couch_deg), "CouchPitchAngle": 0.0, "CouchRollAngle": 0.0}
-        older = {**common, "CouchAngle": float(couch_deg)}
-        if quality is not None:
-            newer["BeamQualityId"], older["Energy"] = quality, quality
-        self.call_adapted(BEAM_KEYWORDS, "beam_set", self.beam_set, method, newer, older)
-        log.debug("beam %s added", name)
-
     def add_vmat_arcs(self, arcs: list[Arc]) -> None:
         """One CreateArcBeam per arc at the isocenter (angles in IEC degrees)."""
         iso = self._need_isocenter()
         for arc in arcs:
-            common = {"ArcStopGantryAngle": float(arc.gantry_stop_deg), "ArcRotationDirection": arc.direction.value,
-                      "IsocenterData": iso, "Name": arc.name, "Description": "",
-                      "GantryAngle": float(arc.gantry_start_deg), "CollimatorAngle": float(arc.collimator_deg)}
-            self._create_beam("CreateArcBeam", arc.name, arc.couch_deg, common, arc.energy)
+            self.call("beam_set", self.beam_set, "CreateArcBeam", ArcStopGantryAngle=float(arc.gantry_stop_deg),
+                      ArcRotationDirection=arc.direction.value, BeamQualityId=arc.energy, IsocenterData=iso,
+                      Name=arc.name, Description="", GantryAngle=float(arc.gantry_start_deg),
+                      CouchRotationAngle=float(arc.couch_deg), CouchPitchAngle=0.0, CouchRollAngle=0.0,
+                      CollimatorAngle=float(arc.collimator_deg))
 
     def add_proton_beams(self, beams: list[ProtonBeam]) -> None:
         """One CreatePBSIonBeam per beam (snout, range shifter); spot and layer settings keep RayStation's."""
@@ -199,11 +205,32 @@ class RayStationBackend(OptimizationCalls):
             if any(getattr(beam, f) != ProtonBeam.model_fields[f].default for f in _SPOT_FIELDS):
                 log.warning("beam %s: spot / layer spacing and margins are not set through the scripting "
                             "API here; RayStation's defaults apply", beam.name)
-            common = {"ArcRotationDirection": "None", "ArcStopGantryAngle": None, "SnoutId": beam.snout or None,
-                      "SpotTuneId": None, "RangeShifter": beam.range_shifter or None, "MinimumAirGap": None,
-                      "MetersetRateSetting": "", "IsocenterData": iso, "Name": beam.name, "Description": "",
-                      "GantryAngle": float(beam.gantry_deg), "CollimatorAngle": 0.0}
-            self._create_beam("CreatePBSIonBeam", beam.name, beam.couch_deg, common, None)
+            keywords: dict[str, Any] = {
+                "ArcRotationDirection": "None", "ArcStopGantryAngle": None, "MinimumAirGap": None,
+                "MetersetRateSetting": "", "IsocenterData": iso, "Name": beam.name, "Description": "",
+                "GantryAngle": float(beam.gantry_deg), "CouchRotationAngle": float(beam.couch_deg),
+                "CouchPitchAngle": 0.0, "CouchRollAngle": 0.0, "CollimatorAngle": 0.0}
+            if beam.snout:
+                keywords["SnoutId"] = beam.snout
+            if beam.range_shifter:
+                keywords["RangeShifter"] = beam.range_shifter
+            keywords.update(self.adapters.by_version("PBS beam spot tune", {}, {"SpotTuneId": "4.0"}))
+            self.call("beam_set", self.beam_set, "CreatePBSIonBeam", **keywords)
+
+    def set_beam_settings(self, settings: BeamSettings) -> None:
+        """Jaws, arc conversion and fluence protection of photon beams, or the avoidance ROI of proton beams,
+        for every beam of the beam set (see `beams.apply_settings`)."""
+        beams.apply_settings(self, settings)
+
+    def export_dicom(self, folder: str) -> None:
+        """ScriptableDicomExport to a folder: the planning CT, its structure set, the beam set (RT plan) and
+        its physical dose."""
+        identifier = self.call("beam_set", self.beam_set, "BeamSetIdentifier")
+        exam = self.exam.Name
+        self.call("case", self.case, "ScriptableDicomExport", ExportFolderPath=str(folder), Examinations=[exam],
+                  RtStructureSetsForExaminations=[exam], BeamSets=[identifier],
+                  PhysicalBeamSetDoseForBeamSets=[identifier], RtRadiationSetForBeamSets=[identifier],
+                  IgnorePreConditionWarnings=False)
 
     def add_clinical_goals(self, goals_: list[ClinicalGoal], template: str | None, roi_map: dict[str, str]) -> None:
         """A template of the PatientDB (template ROI -> case ROI) and/or listed goals, in RayStation's units."""
@@ -219,20 +246,10 @@ class RayStationBackend(OptimizationCalls):
                       AddClinicalGoalsDefinedOnTotalDose=True, ReplaceExistingClinicalGoals=False)
         for goal in goals_:
             level, parameter = goals.to_raystation(goal)
-            common = {"RoiName": goal.roi, "GoalCriteria": goal.criterion.value, "GoalType": goal.type.value,
-                      "ParameterValue": parameter, "IsComparativeGoal": False, "Priority": int(goal.priority)}
-            self.call_adapted(GOAL_LEVEL, "plan.TreatmentCourse.EvaluationSetup", setup, "AddClinicalGoal",
-                              {**common, "PrimaryAcceptanceLevel": level}, {**common, "AcceptanceLevel": level})
-
-    # -- robustness scenarios ----------------------------------------------------------------------------------
-    def dose_scenarios(self) -> list[str]:
-        """Not offered: RayStation's scenario doses come from its robustness evaluation, which PlanFlow
-        does not drive."""
-        raise BackendError(_NO_SCENARIOS)
-
-    def scenario(self, name: str) -> AbstractContextManager[Any]:
-        """Not offered (see `dose_scenarios`)."""
-        raise BackendError(_NO_SCENARIOS)
+            self.call("plan.TreatmentCourse.EvaluationSetup", setup, "AddClinicalGoal", RoiName=goal.roi,
+                      GoalCriteria=goal.criterion.value, GoalType=goal.type.value, PrimaryAcceptanceLevel=level,
+                      ParameterValue=parameter, IsComparativeGoal=False, Priority=int(goal.priority),
+                      AssociateToPlan=True)
 
     # -- the session -------------------------------------------------------------------------------------------
     def wait_for_user(self, message: str) -> None:
@@ -255,5 +272,7 @@ class RayStationBackend(OptimizationCalls):
         self.scripting.set_progress(message, percentage=percentage)
 
     def step(self, label: str) -> AbstractContextManager[Any]:
-        """CompositeAction(label): the node's calls form one undo step."""
+        """CompositeAction(label): the node's calls form one undo step. The plan's functions are read again
+        in each node (the user or another script may have changed them in between)."""
+        self._functions_changed()
         return self.scripting.CompositeAction(label)

@@ -46,18 +46,34 @@ def changed_fields(old: FunctionSpec, new: FunctionSpec) -> dict[str, Any]:
     return changed
 
 
-def function_type(parameters: Any) -> FunctionType:
-    """The function type of a DoseFunctionParameters object."""
+_TYPE_NAMES = {**{t.value: t for t in FunctionType}, "UniformEud": FunctionType.TARGET_EUD}
+
+
+def function_type(function: Any) -> FunctionType | None:
+    """The type of an optimization function, detected as RayStation scripts do; None for functions PlanFlow
+    does not read (composite functions, which have no ROI or dose parameters, and types it does not make such
+    as SmoothMaxDvh or reference-dose functions).
+
+    `DoseFunctionParameters.FunctionType` names most types; fall-offs and uniformity constraints have none and
+    are told by their fields (`HighDoseLevel`, `PercentStdDeviation`).
+    """
+    parameters = getattr(function, "DoseFunctionParameters", None)
+    if parameters is None or not hasattr(function, "ForRegionOfInterest"):
+        return None
     name = getattr(parameters, "FunctionType", None)
-    if name is None:
+    if name is not None:
+        return _TYPE_NAMES.get(str(name))
+    if hasattr(parameters, "HighDoseLevel"):
         return FunctionType.DOSE_FALL_OFF
-    return FunctionType.TARGET_EUD if name == "UniformEud" else FunctionType(name)
+    if hasattr(parameters, "PercentStdDeviation"):
+        return FunctionType.UNIFORMITY_CONSTRAINT
+    return None
 
 
-def read_spec(function: Any, constraint: bool, tag: str, beams: list[str]) -> FunctionSpec:
-    """A FunctionSpec of a RayStation function (its ROI, type, parameters and flags)."""
+def read_spec(function: Any, kind: FunctionType, constraint: bool, tag: str, beams: list[str]) -> FunctionSpec:
+    """A FunctionSpec of a RayStation function of type `kind` (its ROI, parameters and flags)."""
     p = function.DoseFunctionParameters
-    t = function_type(p)
+    t = kind
     values: dict[str, Any] = {}
     if t in DVH_TYPES:
         values["dose_cgy"] = float(p.DoseLevel)

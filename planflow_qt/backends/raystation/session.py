@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from planflow_qt.backends.base import BackendError
-from planflow_qt.backends.raystation.adapters import Feature, VersionAdapters
+from planflow_qt.backends.raystation.adapters import VersionAdapters
 from planflow_qt.backends.raystation.api import RayStationError, Scripting, describe_call, find_scripting
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,6 @@ class Session:
             return getattr(obj, method)(**kwargs)
         except Exception as exc:
             raise RayStationError(describe_call(label, method, kwargs), exc) from exc
-
-    def call_adapted(self, feature: Feature, label: str, obj: Any, method: str, newer: dict[str, Any],
-                     older: dict[str, Any] | None) -> Any:
-        """A call whose keyword names changed between versions (see `VersionAdapters.call`)."""
-        try:
-            return self.adapters.call(feature, lambda kwargs: getattr(obj, method)(**kwargs), newer, older)
-        except BackendError:
-            raise
-        except Exception as exc:
-            used = older if self.adapters.chosen.get(feature.name) == feature.older and older else newer
-            raise RayStationError(describe_call(label, method, used), exc) from exc
 
     def assign(self, label: str, obj: Any, name: str, value: Any) -> None:
         """`obj.name = value`; a refusal becomes RayStationError naming the property and the value."""
@@ -97,10 +86,15 @@ class Session:
         return geometries[roi]
 
     def use_plan(self, plan: Any, beam_set: Any) -> None:
-        """Work on `plan` and `beam_set` (and the beam set's optimization) from now on."""
-        index = next((i for i, b in enumerate(plan.BeamSets) if b is beam_set), 0)
-        self._plan, self._beam_set = plan, beam_set
-        self._optimization = plan.PlanOptimizations[index]
+        """Work on `plan` and `beam_set` from now on, and on the optimization whose `OptimizedBeamSets` holds
+        the beam set (RayStation hands out a new wrapper on every access: objects are matched by name)."""
+        label = beam_set.DicomPlanLabel
+        found = next(((i, po) for i, po in enumerate(plan.PlanOptimizations)
+                      if any(b.DicomPlanLabel == label for b in po.OptimizedBeamSets)), None)
+        if found is None:
+            raise BackendError(f"plan {plan.Name!r} has no optimization of beam set {label!r}")
+        index, optimization = found
+        self._plan, self._beam_set, self._optimization = plan, beam_set, optimization
         self.optimization_label = f"plan.PlanOptimizations[{index}]"
 
     def _need_plan(self) -> None:

@@ -40,6 +40,7 @@ from planflow_qt.backends.simulated.robust import RobustProblem
 from planflow_qt.backends.simulated.scenarios import NOMINAL, ScenarioDoses
 from planflow_qt.model.planning import (
     Arc,
+    BeamSettings,
     BooleanOperation,
     ClinicalGoal,
     DoseAlgorithm,
@@ -82,6 +83,7 @@ class _Plan:
     proton_beams: list[ProtonBeam] = field(default_factory=list)
     goals: list[ClinicalGoal] = field(default_factory=list)
     robustness: Robustness | None = None
+    beam_settings: BeamSettings = field(default_factory=BeamSettings)
     settings: OptimizationSettings = field(default_factory=OptimizationSettings)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     weights: np.ndarray | None = None
@@ -102,6 +104,7 @@ class SimulatedBackend:
 
     name = "simulated"
     evaluates_scenarios = True
+    exports_dicom = False
 
     def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
                  params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
@@ -298,6 +301,18 @@ class SimulatedBackend:
         plan = self._current()
         plan.robustness = robustness
         plan.dvhs.clear()
+
+    def set_beam_settings(self, settings: BeamSettings) -> None:
+        """Jaws, arc conversion and the protected or avoided ROI of the beams (see `beam_limits`)."""
+        plan = self._current()
+        if settings.avoid_roi is not None:
+            self._mask(settings.avoid_roi)
+        plan.beam_settings = settings
+
+    def export_dicom(self, folder: str) -> None:
+        """Not offered yet: the simulated patient has no DICOM identity to export."""
+        raise BackendError("DICOM export from the simulated patient is not available: the node runs on "
+                           "RayStation only")
 
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
         """Iterations, tolerance and dose settings of the optimization."""

@@ -20,9 +20,10 @@ POSITIONAL = "Method must be called with named arguments."
 
 
 def rs_method(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """An API method: keyword-only, names checked against the generation's signature, recorded.
+    """An API method of the double: keyword-only, recorded, its refusals raised as `SystemError`.
 
-    The body receives the keywords under the newest names; simulated-engine refusals become `SystemError`.
+    Which keywords it takes is the profile's business: the typed views (`views.py`) check them against the
+    facts table before the call arrives here.
     """
     method = fn.__name__
 
@@ -33,16 +34,9 @@ def rs_method(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             if args:
                 raise TypeError(POSITIONAL)
-            signature = world.profile.signature(method)
-            for name in kwargs:
-                if name not in signature.names:
-                    raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
-            missing = sorted(signature.required - set(kwargs))
-            if missing:
-                raise TypeError(f"{method}() missing required keyword argument(s): {', '.join(missing)}")
             world.recorder.check_failure(call)
             try:
-                return fn(self, **world.profile.to_newest(method, kwargs))
+                return fn(self, **kwargs)
             except (BackendError, ValueError) as exc:
                 raise SystemError(str(exc)) from None
         except Exception as exc:
@@ -104,17 +98,15 @@ def at_least(low: float, high: float | None = None) -> Callable[[Any], str | Non
 class RsObject:
     """Base of the double's objects: knows its world and its path (`case.PatientModel...`) for the log.
 
-    Only `Prop` attributes can be assigned; methods missing from the generation raise `AttributeError`.
+    `_stub_class` names its class in the facts table (where the declared type leaves a choice, e.g. a
+    `Union` of beam classes). Only `Prop` attributes can be assigned.
     """
+
+    _stub_class: str | None = None
 
     def __init__(self, world: World, path: str):
         object.__setattr__(self, "_world", world)
         object.__setattr__(self, "_path", path)
-
-    def __getattribute__(self, name: str) -> Any:
-        if name[:1].isupper() and name in object.__getattribute__(self, "_world").profile.absent:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        return object.__getattribute__(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):
@@ -189,11 +181,16 @@ def position(value: Any, what: str) -> tuple[float, float, float]:
     return tuple(number(value[k], f"{what}[{k!r}]") for k in "xyz")  # type: ignore[return-value]
 
 
-class Point:
-    """A point with `.x .y .z` (cm)."""
+class AttrDict(dict):
+    """A dict whose keys read as attributes too (`c.x` and `c['x']`), as RayStation's point results."""
 
-    def __init__(self, x: float, y: float, z: float):
-        self.x, self.y, self.z = float(x), float(y), float(z)
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
-    def __repr__(self) -> str:
-        return f"Point({self.x:g}, {self.y:g}, {self.z:g})"
+
+def point(x: float, y: float, z: float) -> AttrDict:
+    """A point {x, y, z} (cm) readable as `.x` and `['x']`."""
+    return AttrDict(x=float(x), y=float(y), z=float(z))

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 class ClinicalGoalTemplate(RsObject):
     """A clinical goal template as loaded from the PatientDB."""
 
+    _stub_class = "TemplateTreatmentOptimization"
+
     def __init__(self, world: World, name: str, goals: list):
         super().__init__(world, f"PatientDB.ClinicalGoalTemplates[{name!r}]")
         self._name, self._goals = name, goals
@@ -24,6 +26,8 @@ class ClinicalGoalTemplate(RsObject):
 
 class PatientDB(RsObject):
     """Templates of the clinic: the simulated clinic's clinical goal templates."""
+
+    _stub_class = "PatientDB"
 
     def __init__(self, world: World):
         super().__init__(world, "PatientDB")
@@ -50,6 +54,8 @@ class PatientDB(RsObject):
 
 class MachineDB(RsObject):
     """Commissioned treatment machines."""
+
+    _stub_class = "MachineDB"
 
     def __init__(self, world: World):
         super().__init__(world, "MachineDB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,11 +18,22 @@ GOAL_TYPES = ("DoseAtVolume", "DoseAtAbsoluteVolume", "VolumeAtDose", "AbsoluteV
 
 
 class DoseDistribution(RsObject):
-    """The plan's total dose; every number comes from the simulated backend."""
+    """A dose of the plan: the total dose, a beam set's fraction dose, or a scenario's fraction dose.
 
-    def __init__(self, world: World, plan: Plan, path: str):
+    Every number comes from the simulated backend's DVH of the nominal dose or of scenario `scenario`, divided
+    by `fractions` for a fraction dose. DVH queries return NumPy arrays, as the API does.
+    """
+
+    _stub_class = "CompositeDose"
+
+    def __init__(self, world: World, plan: Plan, path: str, fractions: Callable[[], int] | None = None,
+                 scenario: str | None = None):
         super().__init__(world, path)
-        self._plan = plan
+        self._plan, self._fractions, self._scenario = plan, fractions, scenario
+
+    @property
+    def _scale(self) -> float:
+        return 1.0 / self._fractions() if self._fractions is not None else 1.0
 
     def _roi(self, name: Any) -> str:
         self._plan._require_sim()
@@ -30,46 +42,52 @@ class DoseDistribution(RsObject):
             raise SystemError(f"ROI {name!r} not found or without contours")
         return name
 
-    def _curve(self, roi: str) -> tuple[np.ndarray, np.ndarray]:
-        """The ROI's cumulative DVH from the simulated dose: distinct doses and the fraction receiving each.
-
-        The simulated backend's convention (linear between voxel doses, rounded to 1e-9), computed once per
-        query so that long lists of volumes or doses stay fast.
-        """
+    def _dvh(self, roi: str) -> Any:
         sim = self._world.sim
-        dose = sim.dose_grid().dose[sim.roi_mask(roi)]
-        if dose.size == 0:
-            raise SystemError(f"ROI {roi!r} is empty")
-        values, first = np.unique(np.sort(dose, kind="stable"), return_index=True)
-        return values, (dose.size - first) / dose.size
+        if self._scenario is None:
+            return sim._dvh(roi)
+        with sim.scenario(self._scenario):
+            return sim._dvh(roi)
 
     @rs_method
-    def GetDoseAtRelativeVolumes(self, **kw: Any) -> list[float]:
-        roi = self._roi(kw["RoiName"])
+    def GetDoseAtRelativeVolumes(self, **kw: Any) -> np.ndarray:
+        curve = self._dvh(self._roi(kw["RoiName"]))
         fractions = [number(v, "RelativeVolumes", 0.0, 1.0) for v in kw["RelativeVolumes"]]
-        values, volume = self._curve(roi)
-        return [round(float(d), 9) for d in np.interp(fractions, volume[::-1], values[::-1])]
+        return np.array([curve.dose_at_volume(f) * self._scale for f in fractions])
 
     @rs_method
-    def GetRelativeVolumeAtDoseValues(self, **kw: Any) -> list[float]:
-        roi = self._roi(kw["RoiName"])
-        doses = np.array([number(d, "DoseValues", 0.0) for d in kw["DoseValues"]])
-        values, volume = self._curve(roi)
-        fractions = np.where(doses > values[-1], 0.0, np.interp(doses, values, volume))
-        return [round(float(f), 9) for f in fractions]
+    def GetRelativeVolumeAtDoseValues(self, **kw: Any) -> np.ndarray:
+        curve = self._dvh(self._roi(kw["RoiName"]))
+        doses = [number(d, "DoseValues", 0.0) / self._scale for d in kw["DoseValues"]]
+        return np.array([curve.volume_at_dose(d) for d in doses])
 
     @rs_method
     def GetDoseStatistic(self, **kw: Any) -> float:
-        roi = self._roi(kw["RoiName"])
-        try:
-            statistic = DoseStatistic(kw["DoseType"])
-        except ValueError:
-            raise SystemError(f"DoseType must be 'Average', 'Min' or 'Max', not {kw['DoseType']!r}") from None
-        return self._world.sim.dose_statistic(roi, statistic)
+        curve = self._dvh(self._roi(kw["RoiName"]))
+        statistic = {"Average": curve.mean, "Min": curve.min, "Max": curve.max}.get(kw["DoseType"])
+        if statistic is None:
+            raise SystemError(f"DoseType must be 'Average', 'Min' or 'Max', not {kw['DoseType']!r}")
+        return float(statistic) * self._scale
+
+
+class FractionDose(DoseDistribution):
+    """A beam set's dose for one fraction, with the settings of its final dose computation."""
+
+    _stub_class = "FractionDose"
+
+    def __init__(self, world: World, plan: Plan, beam_set: Any, path: str):
+        super().__init__(world, plan, path, fractions=lambda: beam_set._fractions)
+        from planflow_qt.backends.raystation.double.plan import DoseComputationSettings
+
+        self._settings = DoseComputationSettings(world, f"{path}.InputSettingsForFinalDose")
+
+    InputSettingsForFinalDose = property(lambda self: self._settings)
 
 
 class PlanningGoal(RsObject):
     """What a clinical goal asks, in RayStation's units."""
+
+    _stub_class = "PlanningGoal"
 
     def __init__(self, world: World, path: str, kw: dict[str, Any]):
         super().__init__(world, path)
@@ -78,7 +96,6 @@ class PlanningGoal(RsObject):
     Type = property(lambda self: self._kw["GoalType"])
     GoalCriteria = property(lambda self: self._kw["GoalCriteria"])
     PrimaryAcceptanceLevel = property(lambda self: self._kw["PrimaryAcceptanceLevel"])
-    AcceptanceLevel = property(lambda self: self._kw["PrimaryAcceptanceLevel"])
     ParameterValue = property(lambda self: self._kw.get("ParameterValue", 0.0))
     Priority = property(lambda self: self._kw.get("Priority", 1))
     IsComparativeGoal = property(lambda self: self._kw.get("IsComparativeGoal", False))
@@ -90,6 +107,8 @@ class PlanningGoal(RsObject):
 
 class EvaluationFunction(RsObject):
     """A clinical goal of the plan."""
+
+    _stub_class = "DoseBasedRoiFunction"
 
     def __init__(self, world: World, setup: EvaluationSetup, path: str, kw: dict[str, Any]):
         super().__init__(world, path)
@@ -123,13 +142,26 @@ class EvaluationFunction(RsObject):
         return self._value()
 
     @rs_method
-    def EvaluateClinicalGoal(self) -> bool:
+    def EvaluateClinicalGoal(self, **kw: Any) -> bool:
         value, level = self._value(), float(self._goal._kw["PrimaryAcceptanceLevel"])
         return value >= level if self._goal.GoalCriteria == "AtLeast" else value <= level
+
+    @rs_method
+    def GetClinicalGoalValueForEvaluationDose(self, **kw: Any) -> float:
+        """The goal's value on another dose (a scenario's fraction dose), scaled to the course if asked."""
+        dose = kw["DoseDistribution"]
+        if not isinstance(dose, DoseDistribution) or dose._scenario is None:
+            raise SystemError("DoseDistribution must be a scenario dose of a scenario group")
+        if not kw["ScaleFractionDoseToBeamSet"]:
+            raise SystemError("the test double evaluates scenario doses scaled to the beam set only")
+        with self._world.sim.scenario(dose._scenario):
+            return self._value()
 
 
 class EvaluationSetup(RsObject):
     """The clinical goals of the plan."""
+
+    _stub_class = "EvaluationSetup"
 
     def __init__(self, world: World, plan: Plan):
         super().__init__(world, f"case.TreatmentPlans[{plan.Name!r}].TreatmentCourse.EvaluationSetup")
@@ -144,6 +176,7 @@ class EvaluationSetup(RsObject):
         rois = self._world.case.PatientModel.RegionsOfInterest
         if kw["RoiName"] not in rois:
             raise SystemError(f"ROI {kw['RoiName']!r} not found in the case")
+        kw = {"GoalCriteria": "AtLeast", "GoalType": "DoseAtVolume", "PrimaryAcceptanceLevel": 0.0, **kw}
         if kw["GoalCriteria"] not in ("AtLeast", "AtMost"):
             raise SystemError(f"GoalCriteria must be 'AtLeast' or 'AtMost', not {kw['GoalCriteria']!r}")
         if kw["GoalType"] not in GOAL_TYPES:
@@ -185,6 +218,8 @@ class EvaluationSetup(RsObject):
 
 class TreatmentCourse(RsObject):
     """Total dose and evaluation of the plan."""
+
+    _stub_class = "TreatmentCourse"
 
     def __init__(self, world: World, plan: Plan):
         super().__init__(world, f"case.TreatmentPlans[{plan.Name!r}].TreatmentCourse")

@@ -11,6 +11,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from planflow_qt.backends.raystation.double.base import Collection, Prop, RsObject, at_least, rs_method
+from planflow_qt.backends.raystation.double.beam_settings import TreatmentSetupSettings
 from planflow_qt.model.planning import (
     FunctionSpec,
     FunctionType,
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from planflow_qt.backends.raystation.double.world import World
 
 FUNCTION_TYPES = tuple(t.value for t in FunctionType)
+FOREIGN_TYPES = ("SmoothMinDvh", "SmoothMaxDvh", "MaxRefDose", "MinRefDose", "MaxRefDvh", "MinRefDvh")
+"""Function types PlanFlow does not make, which a plan or template can hold (optimized by RayStation, but not
+by the simulated patient behind the double)."""
 _ROBUST_METHODS = {"WeightedPowerMean": RobustMethod.COMPOSITE_WORST_CASE,
                    "VoxelwiseWorstCase": RobustMethod.VOXELWISE_WORST_CASE}
 _keys = itertools.count(1)
@@ -57,6 +61,7 @@ class _Parameters(RsObject):
 
 
 class _DoseParameters(_Parameters):
+    _stub_class = "DoseVolumeFunction"
     DoseLevel = Prop(float, 0.0, at_least(0.0))
 
 
@@ -71,6 +76,7 @@ class _DvhParameters(_DoseParameters):
 
 
 class _EudParameters(_DoseParameters):
+    _stub_class = "EudFunction"
     EudParameterA = Prop(float, 1.0, lambda a: "the EUD parameter a must not be 0" if a == 0 else None)
 
     def _spec(self) -> dict[str, Any]:
@@ -78,6 +84,7 @@ class _EudParameters(_DoseParameters):
 
 
 class _FallOffParameters(_Parameters):
+    _stub_class = "DoseFallOffFunction"
     HighDoseLevel = Prop(float, 0.0, at_least(0.0))
     LowDoseLevel = Prop(float, 0.0, at_least(0.0))
     LowDoseDistance = Prop(float, 1.0, at_least(0.0, 10.0))
@@ -93,6 +100,12 @@ class _FallOffParameters(_Parameters):
 
 
 class _UniformityParameters(_Parameters):
+    _stub_class = "UniformityConstraint"
+
+    @property
+    def FunctionType(self) -> str:
+        raise AttributeError("UniformityConstraint parameters have no FunctionType")
+
     PercentStdDeviation = Prop(float, 5.0, at_least(0.0, 100.0))
 
     def _spec(self) -> dict[str, Any]:
@@ -106,15 +119,23 @@ def _parameters(world: World, path: str, function_type: str, constraint: bool) -
     return kind(world, f"{path}.DoseFunctionParameters", function_type, constraint)
 
 
-class FunctionValue:
-    """A function's feedback value (`.FunctionValue`)."""
+class FunctionValue(RsObject):
+    """A function's feedback value (`.FunctionValue`) and its planning value."""
 
-    def __init__(self, value: float):
-        self.FunctionValue = float(value)
+    _stub_class = "FunctionValues"
+
+    def __init__(self, world: World, path: str, value: float):
+        super().__init__(world, path)
+        self._value = float(value)
+
+    FunctionValue = property(lambda self: self._value)
+    PlanningValue = property(lambda self: self._value)
 
 
 class OptimizationFunction(RsObject):
     """An objective or constraint on an ROI."""
+
+    _stub_class = "DoseBasedRoiFunction"
 
     Tag = Prop(str, None, nullable=True)
 
@@ -127,8 +148,9 @@ class OptimizationFunction(RsObject):
         """Type, ROI and flags from AddOptimizationFunction / EditOptimizationFunction keywords."""
         po = self._po
         function_type = kw["FunctionType"]
-        if function_type not in FUNCTION_TYPES:
-            raise SystemError(f"unknown FunctionType {function_type!r}; types: {', '.join(FUNCTION_TYPES)}")
+        if function_type not in FUNCTION_TYPES + FOREIGN_TYPES:
+            raise SystemError(f"FunctionType {function_type!r} is not simulated; types: "
+                              f"{', '.join(FUNCTION_TYPES + FOREIGN_TYPES)}")
         roi = kw["RoiName"]
         if roi not in self._world.case.PatientModel.RegionsOfInterest:
             raise SystemError(f"ROI {roi!r} not found in the case")
@@ -165,7 +187,11 @@ class OptimizationFunction(RsObject):
             return None
         value = sim.function_state(self._key).value
         call.kwargs["value"] = value
-        return None if value is None else FunctionValue(value)
+        return None if value is None else FunctionValue(self._world, f"{self._path}.FunctionValue", value)
+
+    @property
+    def _simulated(self) -> bool:
+        return self._type in FUNCTION_TYPES
 
     def _spec(self) -> FunctionSpec:
         weight = 1.0 if self._constraint else self._parameters.Weight
@@ -177,8 +203,21 @@ class OptimizationFunction(RsObject):
         self._po._remove(self)
 
 
+class CompositeFunction(RsObject):
+    """A composite function (e.g. of a template): a tag and a value, no ROI and no dose parameters."""
+
+    _stub_class = "CompositeFunction"
+    Tag = Prop(str, None, nullable=True)
+
+    FunctionType = property(lambda self: "CompositeDose")
+    ConstituentFunctions = property(lambda self: [])
+    FunctionValue = property(lambda self: None)
+
+
 class Objective(RsObject):
     """The objectives of the optimization and their total value."""
+
+    _stub_class = "CompositeFunction"
 
     def __init__(self, world: World, path: str):
         super().__init__(world, path)
@@ -192,11 +231,13 @@ class Objective(RsObject):
     def FunctionValue(self) -> FunctionValue | None:
         values = [f.FunctionValue for f in self._functions]
         known = [v.FunctionValue for v in values if v is not None]
-        return FunctionValue(sum(known)) if known else None
+        return FunctionValue(self._world, f"{self._path}.FunctionValue", sum(known)) if known else None
 
 
 class Algorithm(RsObject):
     """Optimizer settings."""
+
+    _stub_class = "OptimizationAlgorithmProperties"
 
     MaxNumberOfIterations = Prop(int, 40, at_least(1, 1000))
     OptimalityTolerance = Prop(float, 1e-5, at_least(1e-12, 0.1))
@@ -205,22 +246,28 @@ class Algorithm(RsObject):
 class DoseCalculation(RsObject):
     """Dose settings of the optimization."""
 
+    _stub_class = "DoseCalculationProperties"
+
     ComputeFinalDose = Prop(bool, False)
     ComputeIntermediateDose = Prop(bool, True)
     IterationsInPreparationsPhase = Prop(int, 7, at_least(0, 1000))
 
 
 class OptimizationParameters(RsObject):
-    """Algorithm, dose calculation and robustness of an optimization."""
+    """Algorithm, dose calculation, robustness and beam settings of an optimization."""
+
+    _stub_class = "OptimizationParameters"
 
     def __init__(self, world: World, path: str):
         super().__init__(world, path)
         self._algorithm = Algorithm(world, f"{path}.Algorithm")
         self._dose_calculation = DoseCalculation(world, f"{path}.DoseCalculation")
         self._robustness: Robustness | None = None
+        self._setup = TreatmentSetupSettings(world, f"{path}.TreatmentSetupSettings[0]")
 
     Algorithm = property(lambda self: self._algorithm)
     DoseCalculation = property(lambda self: self._dose_calculation)
+    TreatmentSetupSettings = property(lambda self: [self._setup])
 
     @rs_method
     def SaveRobustnessParameters(self, **kw: Any) -> None:
@@ -242,6 +289,8 @@ class OptimizationParameters(RsObject):
 class PlanOptimization(RsObject):
     """The optimization of one beam set."""
 
+    _stub_class = "PlanningPhase"
+
     def __init__(self, world: World, plan: Plan, beam_set: BeamSet, path: str):
         super().__init__(world, path)
         self._plan, self._beam_set = plan, beam_set
@@ -250,18 +299,26 @@ class PlanOptimization(RsObject):
         self._constraints = Collection(world, f"{path}.Constraints", key=None)
         self._deleted: list[OptimizationFunction] = []
 
-    AutoScaleToPrescription = Prop(bool, True)
+    AutoScaleToPrescription = property(lambda self: self._beam_set._auto_scale)
     OptimizationParameters = property(lambda self: self._parameters)
     Objective = property(lambda self: self._objective)
     Constraints = property(lambda self: self._constraints)
-    OptimizedBeamSets = property(lambda self: [self._beam_set])
+    OptimizedBeamSets = property(lambda self: Collection(self._world, f"{self._path}.OptimizedBeamSets",
+                                                         key="DicomPlanLabel", items=[self._beam_set]))
+
+    def _add_beam(self, beam: Any) -> None:
+        self._parameters._setup._add_beam(beam)
+
+    def _add_composite(self, tag: str) -> CompositeFunction:
+        """Put a composite function in the objective, as a template can (for tests of foreign functions)."""
+        target = self._list_for(False)
+        function = CompositeFunction(self._world, f"{target._path}[{len(target)}]")
+        function.Tag = tag
+        return target._add(function)
 
     def _beam_names(self, kw: dict[str, Any]) -> list[str]:
         restrict = kw.get("RestrictToBeams")
-        one_name = "RestrictToBeams" in self._world.profile.renames.get("AddOptimizationFunction", {})
-        if one_name and restrict is not None and not isinstance(restrict, str):
-            raise TypeError("RestrictToBeam takes one beam name or None")
-        names = [] if restrict is None else [restrict] if isinstance(restrict, str) else list(restrict)
+        names = [] if restrict is None else list(restrict)
         unknown = [n for n in names if n not in self._beam_set.Beams]
         if unknown:
             raise SystemError(f"no beam named {', '.join(map(repr, unknown))} in the beam set")
@@ -307,11 +364,13 @@ class PlanOptimization(RsObject):
         sim = self._world.sim
         present = set(sim.function_tags())
         for function in self._deleted:
-            if function._key in present:
+            if getattr(function, "_key", None) in present:
                 sim.update_function(function._key, FunctionSpec(type=FunctionType.MAX_DOSE, roi=function._roi,
                                                                 dose_cgy=50000.0, weight=0.0, tag=function._key))
         self._deleted.clear()
         for function in self._functions():
+            if not getattr(function, "_simulated", False):
+                continue
             spec = function._spec()
             if function._key in present:
                 sim.update_function(function._key, spec)
@@ -324,10 +383,11 @@ class PlanOptimization(RsObject):
             auto_scale_to_prescription=self.AutoScaleToPrescription))
         if self._parameters._robustness is not None:
             sim.set_robustness(self._parameters._robustness)
+        sim.set_beam_settings(self._parameters._setup._settings())
 
     @rs_method
     def RunOptimization(self, **kw: Any) -> None:
-        if not self._functions():
+        if not any(getattr(f, "_simulated", False) for f in self._functions()):
             raise SystemError("There are no optimization functions.")
         self._sync()
         self._world.sim.run_optimization()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from planflow_qt.backends.raystation.double.base import Collection, Point, RsObject, rs_method
+from planflow_qt.backends.raystation.double.base import AttrDict, Collection, RsObject, point, rs_method
 from planflow_qt.model.planning import BooleanOperation, Margin, MarginType, RoiOperand
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ def margin_from(settings: Any, what: str) -> Margin:
 class Examination(RsObject):
     """The planning CT."""
 
+    _stub_class = "Examination"
+
     def __init__(self, world: World, name: str):
         super().__init__(world, f"case.Examinations[{name!r}]")
         self._name = name
@@ -49,6 +51,8 @@ class Examination(RsObject):
 
 class Roi(RsObject):
     """A region of interest; its geometry is the simulated backend's ROI of the same name."""
+
+    _stub_class = "RegionOfInterest"
 
     def __init__(self, world: World, name: str, roi_type: str, color: str, has_geometry: bool = False):
         super().__init__(world, f"case.PatientModel.RegionsOfInterest[{name!r}]")
@@ -147,6 +151,8 @@ def _zero_margin() -> dict[str, Any]:
 class RoiGeometry(RsObject):
     """An ROI's geometry on the examination."""
 
+    _stub_class = "RoiGeometry"
+
     def __init__(self, world: World, roi: Roi, exam: str):
         super().__init__(world, f"case.PatientModel.StructureSets[{exam!r}].RoiGeometries[{roi.Name!r}]")
         self._roi = roi
@@ -169,15 +175,17 @@ class RoiGeometry(RsObject):
         return self._world.sim.roi_volume_cc(self._contoured())
 
     @rs_method
-    def GetCenterOfRoi(self) -> Point:
+    def GetCenterOfRoi(self) -> AttrDict:
         sim = self._world.sim
         mask = sim.roi_mask(self._contoured())
         center = sim.phantom.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0) / 10.0
-        return Point(*center)
+        return point(*center)
 
 
 class Poi(RsObject):
-    """A point of interest of the case."""
+    """A point of interest of the case (the stubs type it as a RegionOfInterest)."""
+
+    _stub_class = "RegionOfInterest"
 
     def __init__(self, world: World, name: str):
         super().__init__(world, f"case.PatientModel.PointsOfInterest[{name!r}]")
@@ -191,21 +199,25 @@ class Poi(RsObject):
 class PoiGeometry(RsObject):
     """A point of interest on the examination (`.OfPoi.Name`, `.Point` in cm)."""
 
+    _stub_class = "PoiGeometry"
+
     def __init__(self, world: World, name: str, point_cm: tuple[float, float, float], exam: str):
         super().__init__(world, f"case.PatientModel.StructureSets[{exam!r}].PoiGeometries[{name!r}]")
-        self._poi, self._point = Poi(world, name), Point(*point_cm)
+        self._poi, self._point = Poi(world, name), point(*point_cm)
 
     @property
     def OfPoi(self) -> Poi:
         return self._poi
 
     @property
-    def Point(self) -> Point:
+    def Point(self) -> AttrDict:
         return self._point
 
 
 class StructureSet(RsObject):
     """The ROI and POI geometries of one examination."""
+
+    _stub_class = "ExaminationStructureSet"
 
     def __init__(self, world: World, exam: Examination, pois_cm: dict[str, tuple[float, float, float]]):
         super().__init__(world, f"case.PatientModel.StructureSets[{exam.Name!r}]")
@@ -232,6 +244,8 @@ class StructureSet(RsObject):
 class PatientModel(RsObject):
     """ROIs of the case and their structure sets."""
 
+    _stub_class = "PatientModel"
+
     def __init__(self, world: World, exam: Examination):
         super().__init__(world, "case.PatientModel")
         info = world.sim.case_info()
@@ -250,7 +264,7 @@ class PatientModel(RsObject):
 
     @rs_method
     def CreateRoi(self, **kw: Any) -> Roi:
-        name, roi_type, color = kw["Name"], kw["Type"], kw["Color"]
+        name, roi_type, color = kw["Name"], kw.get("Type", "Undefined"), kw.get("Color", "Yellow")
         if not isinstance(name, str) or not name.strip():
             raise SystemError("an ROI needs a name")
         if name in self._rois:
@@ -261,7 +275,9 @@ class PatientModel(RsObject):
 
 
 class Case(RsObject):
-    """The open case: patient model, examinations and treatment plans."""
+    """The open case: patient model, examinations, treatment plans and delivery (scenario groups)."""
+
+    _stub_class = "TreatmentCaseIncludingStudy"
 
     def __init__(self, world: World, name: str, exam: Examination):
         super().__init__(world, "case")
@@ -269,6 +285,8 @@ class Case(RsObject):
         self._examinations = Collection(world, "case.Examinations", items=[exam])
         self._model = PatientModel(world, exam)
         self._plans = Collection(world, "case.TreatmentPlans")
+        self._delivery: RsObject | None = None
+        self._exports: list[dict[str, Any]] = []
 
     @property
     def CaseName(self) -> str:
@@ -286,12 +304,36 @@ class Case(RsObject):
     def TreatmentPlans(self) -> Collection:
         return self._plans
 
+    @property
+    def TreatmentDelivery(self) -> RsObject:
+        if self._delivery is None:
+            from planflow_qt.backends.raystation.double.scenarios import TreatmentDelivery
+
+            self._delivery = TreatmentDelivery(self._world)
+        return self._delivery
+
+    @rs_method
+    def ScriptableDicomExport(self, **kw: Any) -> None:
+        """Export to a folder: the double checks what is named and records the export (writes no files)."""
+        folder = kw.get("ExportFolderPath")
+        if not folder and not kw.get("Connection") and not kw.get("RayGatewayTitle"):
+            raise SystemError("an export needs ExportFolderPath, Connection or RayGatewayTitle")
+        for exam in kw.get("Examinations", []):
+            if exam not in self._examinations:
+                raise SystemError(f"no examination named {exam!r}")
+        identifiers = {f"{p.Name}:{b.DicomPlanLabel}" for p in self._plans for b in p.BeamSets}
+        for key in ("BeamSets", "PhysicalBeamSetDoseForBeamSets", "RtRadiationSetForBeamSets"):
+            unknown = [b for b in kw.get(key, []) if b not in identifiers]
+            if unknown:
+                raise SystemError(f"{key}: no beam set {', '.join(map(repr, unknown))} (use BeamSetIdentifier())")
+        self._exports.append(dict(kw))
+
     @rs_method
     def AddNewPlan(self, **kw: Any) -> Plan:
         from planflow_qt.backends.raystation.double.plan import Plan
 
         name = kw["PlanName"]
-        if kw["ExaminationName"] not in self._examinations:
+        if kw.get("ExaminationName", self._world.examination.Name) not in self._examinations:
             raise SystemError(f"no examination named {kw['ExaminationName']!r}")
         if name in self._plans:
             if not kw.get("AllowDuplicateNames", False):
@@ -302,6 +344,8 @@ class Case(RsObject):
 
 class Patient(RsObject):
     """The open patient."""
+
+    _stub_class = "Patient"
 
     def __init__(self, world: World, case: Case | None):
         super().__init__(world, "patient")

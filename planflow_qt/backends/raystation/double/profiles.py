@@ -1,149 +1,82 @@
-"""API generations of the double: the keyword names of every method, and what changed between versions.
+"""API profiles of the double: what a RayStation version offers, as the facts table of the 2025 stubs plus the
+documented differences that public scripts show.
 
-Signatures use the newest names (RayStation 2025, as in `reference/raystation_api.md`); a profile renames or
-drops keywords and hides methods for an older generation. `?` marks an optional keyword.
+- `2025-stubs`: exactly the stubs (`facts_2025.json`); nothing else exists.
+- `2025`: the stubs plus `PlanningPhase.EditOptimizationFunction`, which RayStation 2025 scripts call
+  (Planning-Flow) although the stubs lack it.
+- `2024B`: the stubs plus `SpotTuneId` on `CreatePBSIonBeam` (2024B scripts pass it), without
+  `EditOptimizationFunction` (2024B scripts delete and re-add a function) and without
+  `PhotonBeam.SetFluenceProtectRoi` (2024B scripts protect an ROI with `SetTreatOrProtectRoi`); proton
+  final doses named `IonPencilBeam` / `IonMonteCarlo` (2025: `SpotWeightPencilBeam` / `SpotWeightMonteCarlo`);
+  no `raystation` package, only `connect`.
+
+Every profile returns `GetCenterOfRoi()` as a dict with attribute access, as every public script reads it,
+where the stubs say `Tuple[float, ...]`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_ARC_BEAM = ("ArcStopGantryAngle ArcRotationDirection BeamQualityId IsocenterData Name ?Description GantryAngle "
-             "?CouchRotationAngle ?CouchPitchAngle ?CouchRollAngle ?CollimatorAngle")
-_ION_BEAM = ("?ArcRotationDirection ?ArcStopGantryAngle ?SnoutId ?SpotTuneId ?RangeShifter ?MinimumAirGap "
-             "?MetersetRateSetting IsocenterData Name ?Description GantryAngle ?CouchRotationAngle "
-             "?CouchPitchAngle ?CouchRollAngle ?CollimatorAngle")
-_FUNCTION_FLAGS = ("?IsConstraint ?RestrictAllBeamsIndividually ?RestrictToBeams ?IsRobust ?RestrictToBeamSet "
-                   "?UseRbeDose")
-_PRESCRIPTION = "RoiName DoseVolume PrescriptionType DoseValue ?RelativePrescriptionLevel"
-_ROBUSTNESS = (
-    "PositionUncertaintyAnterior PositionUncertaintyPosterior PositionUncertaintySuperior "
-    "PositionUncertaintyInferior PositionUncertaintyLeft PositionUncertaintyRight DensityUncertainty "
-    "?UseReducedSetOfDensityShifts ?PositionUncertaintySetting ?IndependentLeftRight "
-    "?IndependentAnteriorPosterior ?IndependentSuperiorInferior ?ComputeExactScenarioDoses "
-    "?NamesOfNonPlanningExaminations ?PatientGeometryUncertaintyType ?PositionUncertaintyType "
-    "?TreatmentCourseScenariosFactor ?PositionUncertaintyList ?PositionUncertaintyFormation "
-    "?RobustMethodPerTreatmentCourse")
+from planflow_qt.backends.raystation.double.facts import Facts, Member, Parameter, load_facts
 
-SIGNATURES: dict[str, str] = {
-    # patient, case, ROIs
-    "Save": "",
-    "AddNewPlan": "PlanName ?PlannedBy ?Comment ExaminationName ?IsMedicalOncologyPlan ?AllowDuplicateNames",
-    "CreateRoi": "Name Color Type ?TissueName ?RbeCellTypeName ?RoiMaterial",
-    "CreateAlgebraGeometry": ("Examination ?Algorithm ExpressionA ?ExpressionB ?ResultOperation "
-                              "?ResultMarginSettings"),
-    "CreateMarginGeometry": "Examination SourceRoiName MarginSettings",
-    "CreateWallGeometry": "Examination SourceRoiName OutwardDistance InwardDistance",
-    "CreateRoiGeometryFromDose": "DoseDistribution ThresholdLevel",
-    "DeleteRoi": "",
-    "HasContours": "",
-    "GetRoiVolume": "",
-    "GetCenterOfRoi": "",
-    # plan and beam set
-    "AddNewBeamSet": ("Name ExaminationName MachineName Modality TreatmentTechnique PatientPosition "
-                      "NumberOfFractions ?CreateSetupBeams ?UseLocalizationPointAsSetupIsocenter ?Comment"),
-    "AddRoiPrescriptionDoseReference": _PRESCRIPTION,
-    "AddDosePrescriptionToRoi": _PRESCRIPTION,
-    "SetDefaultDoseGrid": "VoxelSize",
-    "CreateDefaultIsocenterData": "Position",
-    "CreateArcBeam": _ARC_BEAM,
-    "CreatePBSIonBeam": _ION_BEAM,
-    "ComputeDose": "?ComputeBeamDoses DoseAlgorithm ?ForceRecompute",
-    "NormalizeToPrescription": ("RoiName DoseValue DoseVolume PrescriptionType ?LockedBeamNames "
-                                "?EvaluateAfterScaling"),
-    "ScaleToPrimaryPrescriptionDoseReference": "?LockedBeamNames ?EvaluateOptimizationFunctionsAfterScaling",
-    # optimization
-    "AddOptimizationFunction": "FunctionType RoiName " + _FUNCTION_FLAGS,
-    "EditOptimizationFunction": "FunctionType DoseBasedRoiFunction RoiName " + _FUNCTION_FLAGS,
-    "DeleteFunction": "",
-    "RunOptimization": "",
-    "ResetOptimization": "",
-    "SaveRobustnessParameters": _ROBUSTNESS,
-    # dose and evaluation
-    "GetDoseAtRelativeVolumes": "RoiName RelativeVolumes",
-    "GetRelativeVolumeAtDoseValues": "RoiName DoseValues",
-    "GetDoseStatistic": "RoiName DoseType",
-    "AddClinicalGoal": ("RoiName GoalCriteria GoalType PrimaryAcceptanceLevel ?ParameterValue ?IsComparativeGoal "
-                        "?Priority"),
-    "ApplyClinicalGoalTemplate": ("Template ?AssociatedRoisAndPois ?AssociatedBeamSets "
-                                  "?AddClinicalGoalsDefinedOnTotalDose ?ReplaceExistingClinicalGoals"),
-    "GetClinicalGoalValue": "",
-    "EvaluateClinicalGoal": "",
-    # databases and the application
-    "LoadTemplateClinicalGoals": "templateName ?lockMode",
-    "GetClinicalGoalTemplateInfo": "",
-    "QueryCommissionedMachineInfo": "Filter",
-    "GetApplicationVersion": "",
-}
+_BEAM_SETS = ("TreatmentSetupIncludingRadiationSet", "RadiationSet")
+_OPTIMIZATIONS = ("PlanningPhase", "OptimizationProblem")
 
 
-@dataclass(frozen=True)
-class Signature:
-    """Keyword names a method accepts in one generation."""
-
-    required: frozenset[str]
-    optional: frozenset[str]
-
-    @property
-    def names(self) -> frozenset[str]:
-        return self.required | self.optional
+def _edit_function(owner: str) -> Member:
+    keywords = ("FunctionType:str DoseBasedRoiFunction:Any RoiName:str ?IsConstraint:bool "
+                "?RestrictAllBeamsIndividually:bool ?RestrictToBeams:List[str] ?IsRobust:bool "
+                "?RestrictToBeamSet:Optional[str] ?UseRbeDose:bool ?UseEqd:bool")
+    parameters = []
+    for word in keywords.split():
+        name, annotation = word.lstrip("?").split(":")
+        parameters.append(Parameter(name, annotation, word.startswith("?")))
+    return Member(owner, "EditOptimizationFunction", "method", "None", parameters=tuple(parameters))
 
 
 @dataclass(frozen=True)
 class ApiProfile:
-    """One API generation: version string, whether the `raystation` package exists, and the name changes.
+    """One RayStation version as the double plays it: the facts table with members added or removed.
 
-    `renames[method][new] = old` (None drops the keyword), `absent` methods and attributes do not exist,
-    `extra[method]` adds keywords in the signature syntax.
+    `added` holds whole members, `extra_keywords` keywords added to a method of the stubs, `removed` members
+    the version lacks; keys are (class, member).
     """
 
     generation: str
     version: str
     raystation_package: bool
-    renames: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
-    absent: frozenset[str] = frozenset()
-    extra: Mapping[str, str] = field(default_factory=dict)
+    added: dict[tuple[str, str], Member] = field(default_factory=dict)
+    extra_keywords: dict[tuple[str, str], tuple[Parameter, ...]] = field(default_factory=dict)
+    removed: frozenset[tuple[str, str]] = frozenset()
+    pbs_algorithms: tuple[str, str] = ("SpotWeightPencilBeam", "SpotWeightMonteCarlo")
 
-    def signature(self, method: str) -> Signature:
-        """The keywords `method` takes in this generation (generation names)."""
-        renames = self.renames.get(method, {})
-        required, optional = set(), set()
-        words = (SIGNATURES[method] + " " + self.extra.get(method, "")).split()
-        for word in words:
-            name = word.lstrip("?")
-            name = renames.get(name, name)
-            if name is not None:
-                (optional if word.startswith("?") else required).add(name)
-        return Signature(frozenset(required), frozenset(optional))
+    @property
+    def facts(self) -> Facts:
+        return load_facts()
 
-    def to_newest(self, method: str, kwargs: Mapping[str, object]) -> dict[str, object]:
-        """Keywords of a call translated to the newest names, which the double's methods read."""
-        back = {old: new for new, old in self.renames.get(method, {}).items() if old is not None}
-        return {back.get(name, name): value for name, value in kwargs.items()}
+    def member(self, cls: str, name: str) -> Member | None:
+        """The member `name` of class `cls` in this version (None: it does not exist)."""
+        if (cls, name) in self.removed:
+            return None
+        if (cls, name) in self.added:
+            return self.added[(cls, name)]
+        member = self.facts.member(cls, name)
+        extra = self.extra_keywords.get((cls, name))
+        if member is not None and extra:
+            member = Member(member.owner, member.name, member.kind, member.annotation, member.setter,
+                            member.parameters + extra)
+        return member
 
-
-_OLD_GOALS = {"AddClinicalGoal": {"PrimaryAcceptanceLevel": "AcceptanceLevel"}}
-_OLD_BEAMS = {"BeamQualityId": "Energy", "CouchRotationAngle": "CouchAngle", "CouchPitchAngle": None,
-              "CouchRollAngle": None}
-_OLD_RESTRICT = {"RestrictToBeams": "RestrictToBeam"}
 
 PROFILES: dict[str, ApiProfile] = {
-    "2025": ApiProfile(
-        generation="2025", version="2025.0.0.0 (PlanFlow test double)", raystation_package=True,
-        absent=frozenset({"AddDosePrescriptionToRoi", "NormalizeToPrescription", "AcceptanceLevel"})),
-    "2023B": ApiProfile(
-        generation="2023B", version="2023B (PlanFlow test double)", raystation_package=False,
-        renames=_OLD_GOALS,
-        absent=frozenset({"AddDosePrescriptionToRoi", "ScaleToPrimaryPrescriptionDoseReference",
-                          "PrimaryAcceptanceLevel"}),
-        extra={"RunOptimization": "?ScalingOfSoftMachineConstraints"}),
-    "8B": ApiProfile(
-        generation="8B", version="8B (PlanFlow test double)", raystation_package=False,
-        renames={**_OLD_GOALS, "CreateArcBeam": _OLD_BEAMS, "CreatePBSIonBeam": _OLD_BEAMS,
-                 "AddOptimizationFunction": _OLD_RESTRICT, "EditOptimizationFunction": _OLD_RESTRICT},
-        absent=frozenset({"AddRoiPrescriptionDoseReference", "ScaleToPrimaryPrescriptionDoseReference",
-                          "PrimaryAcceptanceLevel"})),
+    "2025-stubs": ApiProfile("2025-stubs", "17.0.0.0 (PlanFlow test double, 2025 stubs)", True),
+    "2025": ApiProfile("2025", "17.0.0.0 (PlanFlow test double)", True,
+                       added={(cls, "EditOptimizationFunction"): _edit_function(cls) for cls in _OPTIMIZATIONS}),
+    "2024B": ApiProfile("2024B", "16.0.0.0 (PlanFlow test double)", False,
+                        extra_keywords={(cls, "CreatePBSIonBeam"): (Parameter("SpotTuneId", "str", True),)
+                                        for cls in _BEAM_SETS},
+                        removed=frozenset({("PhotonBeam", "SetFluenceProtectRoi")}),
+                        pbs_algorithms=("IonPencilBeam", "IonMonteCarlo")),
 }
-"""2025: the newest names. 2023B: `AcceptanceLevel`, `NormalizeToPrescription`, no `raystation` package.
-8B (before RayStation 9): also `Energy`/`CouchAngle`, `RestrictToBeam` (one name), `AddDosePrescriptionToRoi`."""
+"""The versions the double plays, by name."""

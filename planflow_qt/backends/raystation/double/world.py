@@ -14,7 +14,12 @@ from planflow_qt.backends.raystation.double.recorder import Recorder
 MACHINES = {"Halcyon": "Photons", "TrueBeam": "Photons", "Agility": "Photons", "ProteusPLUS": "Protons"}
 """Commissioned machines of the simulated clinic: name -> modality."""
 
-CURRENT_NAMES = ("Patient", "Case", "Plan", "BeamSet", "Examination", "PatientDB", "MachineDB", "ClinicDB", "ui")
+CURRENT_TYPES = {"Patient": "Patient", "Case": "TreatmentCaseIncludingStudy",
+                 "Plan": "TreatmentPlanIncludingTreatmentPlanGroup", "BeamSet": "TreatmentSetupIncludingRadiationSet",
+                 "Examination": "Examination", "PatientDB": "PatientDB", "MachineDB": "MachineDB",
+                 "ClinicDB": "ClinicDB", "ui": "Any"}
+"""What `get_current` returns for each kind, as the stubs declare it (`ui` is untyped: `Any`)."""
+CURRENT_NAMES = tuple(CURRENT_TYPES)
 
 
 class World:
@@ -36,6 +41,9 @@ class World:
             raise ValueError(f"unknown API generation {generation!r}; generations: {', '.join(PROFILES)}")
         self.profile = PROFILES[generation]
         self.recorder = Recorder()
+        self.accesses: list[dict[str, Any]] = []
+        self.refusals: list[dict[str, Any]] = []
+        self.node: str | None = None
         self.sim = SimulatedBackend(case=case, grid_mm=grid_mm, seed=seed)
         self.machines = dict(MACHINES)
         self.saves = 0
@@ -59,6 +67,26 @@ class World:
         self.current["Plan"] = plan
         self.current["BeamSet"] = beam_set if beam_set is not None else plan.BeamSets[0]
 
+    # -- what a script sees ---------------------------------------------------------------------------------
+    def access(self, kind: str, cls: str | None, member: str, keywords: list[str] | None = None) -> dict[str, Any]:
+        """Log one access of the script (`call`, `set` or `get`) to a member of a class of the facts table."""
+        entry = {"kind": kind, "class": cls or "Any", "member": member, "keywords": list(keywords or []),
+                 "node": self.node}
+        self.accesses.append(entry)
+        return entry
+
+    def refuse(self, entry: dict[str, Any], error: str) -> None:
+        """Move an access the API refused (before doing anything) from the log to the refusals."""
+        if self.accesses and self.accesses[-1] is entry:
+            self.accesses.pop()
+        self.refusals.append({**entry, "error": error})
+
+    def view(self, value: Any, annotation: str) -> Any:
+        """`value` as a script sees it: a typed view (see `views.py`)."""
+        from planflow_qt.backends.raystation.double.views import wrap
+
+        return wrap(self, value, annotation)
+
     # -- the globals of the scripting module -----------------------------------------------------------------
     def _global(self, function: str, **kwargs: Any) -> Any:
         return self.recorder.record("", function, kwargs, kind="global")
@@ -72,7 +100,7 @@ class World:
         if name not in self.current:
             call.error = "SystemError: nothing current"
             raise SystemError(f"No {name} is loaded.")
-        return self.current[name]
+        return self.view(self.current[name], CURRENT_TYPES[name])
 
     def await_user_input(self, message: str) -> None:
         """Pause for the user; stops the script when the double's user does not continue."""
