@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from pathlib import Path
@@ -85,15 +86,19 @@ def test_make_backend_builds_the_raystation_backend(double):
     assert isinstance(backend, RayStationBackend) and backend.scripting.module == "raystation"
 
 
-def test_older_generations_use_connect(install):
-    install("2023B")
+def test_2024b_uses_connect(install):
+    install("2024B")
     assert RayStationBackend().scripting.module == "connect"
 
 
 def test_the_double_runs_a_flow_from_the_command_line(tmp_path, capsys):
-    calls = tmp_path / "calls.txt"
-    code = double_main([str(FLOWS / "lung_single_pass.json"), "--generation", "2023B", "--calls", str(calls)])
+    calls = tmp_path / "calls.jsonl"
+    code = double_main([str(FLOWS / "lung_single_pass.json"), "--generation", "2025-stubs", "--calls", str(calls)])
     out = capsys.readouterr().out
     assert code == 0 and "patient saved 1 time(s)" in out
-    assert "AcceptanceLevel=0.95" in calls.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
+    goal = next(line for line in lines if line["member"] == "AddClinicalGoal")
+    assert goal["kind"] == "call" and goal["class"] == "EvaluationSetup" and goal["node"] == "goals"
+    assert "PrimaryAcceptanceLevel" in goal["keywords"]
+    assert {line["kind"] for line in lines} == {"call", "set", "get"}
     assert "connect" not in sys.modules, "the double is removed afterwards"

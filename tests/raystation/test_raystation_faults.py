@@ -51,12 +51,12 @@ def test_system_error_in_round_2_stops_the_run_names_node_and_call_and_never_sav
 
 
 def test_a_failing_call_is_named_with_its_arguments(install, quick_flow):
-    world = install("2023B")
-    world.recorder.fail_on("NormalizeToPrescription", nth=2)
+    world = install("2024B")
+    world.recorder.fail_on("ScaleToPrimaryPrescriptionDoseReference", nth=2)
     result = execute(quick_flow("lung_progressive.json"), RayStationBackend()).result
     assert result.status == "failed" and "node normalize (dose.normalize) failed in round 2" in result.error
-    assert ("beam_set.NormalizeToPrescription(RoiName='PTV', DoseVolume=95.0, PrescriptionType='DoseAtVolume', "
-            "DoseValue=6000.0, LockedBeamNames=None, EvaluateAfterScaling=True)") in result.error
+    assert ("beam_set.ScaleToPrimaryPrescriptionDoseReference(LockedBeamNames=[], "
+            "EvaluateOptimizationFunctionsAfterScaling=True)") in result.error
     assert world.saves == 0
 
 

@@ -148,9 +148,7 @@ def test_each_node_is_one_composite_action_named_by_its_title(run):
 def test_ring_as_wall(run):
     world, _, _ = run
     create, wall = calls_of(world, "Ring as wall")
-    assert (create.method, create.kwargs) == ("CreateRoi", {"Name": "Ring", "Color": "Yellow", "Type": "Control",
-                                                            "TissueName": None, "RbeCellTypeName": None,
-                                                            "RoiMaterial": None})
+    assert (create.method, create.kwargs) == ("CreateRoi", {"Name": "Ring", "Color": "Yellow", "Type": "Control"})
     assert wall.method == "CreateWallGeometry" and wall.path.endswith("RegionsOfInterest['Ring']")
     assert wall.kwargs["Examination"] is world.examination
     assert {k: v for k, v in wall.kwargs.items() if k != "Examination"} == {
@@ -198,7 +196,7 @@ def test_clinical_goals_in_raystation_units(run):
     goals = [c.kwargs for c in calls_of(world, "Goals") if c.method == "AddClinicalGoal"]
     assert goals[0] == {"RoiName": "PTV", "GoalCriteria": "AtLeast", "GoalType": "VolumeAtDose",
                         "PrimaryAcceptanceLevel": 0.95, "ParameterValue": 6000.0, "IsComparativeGoal": False,
-                        "Priority": 1}
+                        "Priority": 1, "AssociateToPlan": True}
     assert (goals[1]["PrimaryAcceptanceLevel"], goals[1]["ParameterValue"]) == (6900.0, 0.03)
     assert (goals[2]["RoiName"], goals[2]["PrimaryAcceptanceLevel"], goals[2]["ParameterValue"]) == ("Lungs", 2000.0,
                                                                                                       0.3)
@@ -217,10 +215,12 @@ def test_robustness_in_cm_and_density_as_a_fraction(run):
 
 def test_settings_assign_an_int_and_floats(run):
     world, _, _ = run
-    assigned = {c.method: c.kwargs["value"] for c in calls_of(world, "Settings")}
+    assigned = {c.method: c.kwargs["value"] for c in calls_of(world, "Settings") if c.kind == "set"}
     assert assigned == {"MaxNumberOfIterations": 8, "OptimalityTolerance": 1e-4, "ComputeIntermediateDose": True,
-                        "ComputeFinalDose": True, "AutoScaleToPrescription": True}
+                        "ComputeFinalDose": True}
     assert type(assigned["MaxNumberOfIterations"]) is int and type(assigned["OptimalityTolerance"]) is float
+    scaling = only(calls_of(world, "Settings"), "SetAutoScaleToPrimaryPrescription")
+    assert scaling.kwargs == {"AutoScale": True}, "the optimization's AutoScaleToPrescription is read-only"
 
 
 def test_objective_is_added_then_tagged_then_its_parameters_set(run):
@@ -228,8 +228,8 @@ def test_objective_is_added_then_tagged_then_its_parameters_set(run):
     calls = calls_of(world, "Lungs V20")
     added = only(calls, "AddOptimizationFunction")
     assert added.kwargs == {"FunctionType": "MaxDvh", "RoiName": "Lungs", "IsConstraint": False,
-                            "RestrictAllBeamsIndividually": False, "IsRobust": False, "RestrictToBeamSet": None,
-                            "UseRbeDose": False, "RestrictToBeams": []}
+                            "RestrictAllBeamsIndividually": False, "IsRobust": False, "UseRbeDose": False,
+                            "RestrictToBeams": []}
     sets = [(c.method, c.kwargs["value"]) for c in calls if c.kind == "set"]
     assert sets == [("Tag", "lungs_v20"), ("DoseLevel", 2000.0), ("IsAbsoluteVolume", False),
                     ("PercentVolume", 28.0), ("Weight", 20.0)]
@@ -260,9 +260,13 @@ def test_optimize_normalize_and_final_dose(run):
     world, _, _ = run
     assert [c.method for c in calls_of(world, "Optimize")] == ["RunOptimization"]
     assert only(calls_of(world, "Normalize"), "ScaleToPrimaryPrescriptionDoseReference").kwargs == {
-        "LockedBeamNames": None, "EvaluateOptimizationFunctionsAfterScaling": True}
-    assert only(calls_of(world, "Final dose"), "ComputeDose").kwargs == {
-        "ComputeBeamDoses": True, "DoseAlgorithm": "CCDose", "ForceRecompute": False}
+        "LockedBeamNames": [], "EvaluateOptimizationFunctionsAfterScaling": True}
+    final = calls_of(world, "Final dose")
+    algorithm = [c for c in final if c.kind == "set"]
+    assert [(c.method, c.kwargs["value"]) for c in algorithm] == [("DoseAlgorithm", "CCDose")]
+    assert algorithm[0].path.endswith("FractionDose.InputSettingsForFinalDose")
+    assert only(final, "ComputeDose").kwargs == {"RunEntryValidation": True}
+    assert final.index(algorithm[0]) < final.index(only(final, "ComputeDose"))
 
 
 def test_function_value_condition_reads_the_feedback_value(run):
