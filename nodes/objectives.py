@@ -118,6 +118,7 @@ class AdjustField(str, Enum):
     DOSE = "dose"
     VOLUME = "volume"
     EUD_A = "eud_a"
+    STD_DEV = "std_dev"
 
 
 class AdjustMode(str, Enum):
@@ -155,6 +156,8 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
         return None if spec.constraint else "weight"
     if field is AdjustField.EUD_A:
         return "eud_a" if spec.type in EUD_TYPES else None
+    if field is AdjustField.STD_DEV:
+        return "std_dev_percent" if spec.type is FunctionType.UNIFORMITY_CONSTRAINT else None
     if field is AdjustField.VOLUME:
         if spec.type not in DVH_TYPES:
             return None

@@ -8,8 +8,9 @@ from planflow_qt.model.roi_matching import match_roi_name
 
 
 def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
-    """Required ROIs matched in the case, names of ROIs the flow creates still free, and the backend able to
-    do what the flow asks (robustness scenario evaluation, DICOM export)."""
+    """Required ROIs matched in the case, names of ROIs the flow creates still free, the backend's own
+    checks (`preflight_problems(analysis)` -> (node id, field, message), where it has them) and the backend
+    able to do what the flow asks (robustness scenario evaluation, DICOM export)."""
     problems: list[Problem] = []
     case_names = backend.roi_names()
     for node in analysis.flow.nodes:
@@ -27,6 +28,11 @@ def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
             problems.append(Problem(node.id, node.type, "params.name",
                                     f"the case already has an ROI {created!r}: the flow would overwrite it; "
                                     "rename the created ROI or delete the case's one"))
+    own = getattr(backend, "preflight_problems", None)
+    if own is not None:
+        types = {node.id: node.type for node in analysis.flow.nodes}
+        problems += [Problem(node_id, types.get(node_id, ""), field, message)
+                     for node_id, field, message in own(analysis)]
     return problems + capability_problems(analysis, backend)
 
 

@@ -132,7 +132,7 @@ def test_single_pass_gives_the_simulated_engine_numbers(install, quick_flow):
 
 
 def test_worst_scenario_conditions_read_the_scenario_doses_scaled_to_the_course(install, quick_flow):
-    world, result = run_through_double(install, quick_flow("impt_robust.json"), "prostate", "2025-stubs")
+    _, result = run_through_double(install, quick_flow("impt_robust.json"), "prostate", "2025-stubs")
     assert result.status == "completed", result.error
     direct = execute(quick_flow("impt_robust.json"), SimulatedBackend(case="prostate", grid_mm=10.0)).result
     for key, metrics in direct.metrics.items():

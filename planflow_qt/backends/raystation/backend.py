@@ -149,6 +149,11 @@ class RayStationBackend(ScenarioEvaluation):
             return None
         return beams.read_prescription(primary)
 
+    def preflight_problems(self, analysis: Any) -> list[tuple[str, str, str]]:
+        """(node id, field, message) of what RayStation would refuse in this flow before anything changes:
+        on the current plan, a prescription that differs from the beam set's primary one."""
+        return beams.prescription_problems(self, analysis)
+
     def set_prescription(self, prescription: Prescription) -> None:
         """The primary prescription of the beam set (DoseVolume in percent).
 

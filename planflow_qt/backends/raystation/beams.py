@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from planflow_qt.backends.base import BackendError
 from planflow_qt.backends.raystation.adapters import FLUENCE_PROTECTION
 from planflow_qt.model.planning import BeamSettings, JawMotion, Prescription, PrescriptionType
+from planflow_qt.model.roi_matching import match_roi_name
 
 if TYPE_CHECKING:
     from planflow_qt.backends.raystation.backend import RayStationBackend
@@ -67,6 +68,36 @@ def prescription_conflict(current: Prescription | None, wanted: Prescription) ->
     return (f"the beam set's primary prescription is {describe(current)}, the flow prescribes "
             f"{describe(wanted)}: RayStation keeps the existing primary prescription and the plan would be scaled "
             "to it; make the flow's prescription match it, or change the primary prescription in RayStation")
+
+
+def prescription_problems(backend: RayStationBackend, analysis: Any) -> list[tuple[str, str, str]]:
+    """On the current plan, each prescription node that differs from the beam set's primary prescription
+    (RayStation would keep the existing one as primary and scale the plan to it): (node id, field, message)."""
+    nodes = [n for n in analysis.flow.nodes if not n.disabled and n.id in analysis.params]
+    if not any(n.type == "plan.current" for n in nodes):
+        return []
+    scripting = backend.scripting
+    if scripting.current("Plan") is None or scripting.current("BeamSet") is None:
+        return []
+    backend.use_current_plan()
+    if backend.beam_set.Prescription.PrimaryPrescriptionDoseReference is None:
+        return []
+    current = backend.primary_prescription()
+    case_rois = backend.roi_names()
+    problems = []
+    for node in nodes:
+        if node.type != "plan.prescription":
+            continue
+        source = next((e.src[0] for e in analysis.flow.edges if e.dst == (node.id, "roi")), None)
+        match = analysis.params.get(source)
+        roi = match_roi_name(match.name, match.aliases, case_rois) if hasattr(match, "aliases") else None
+        if roi is None:
+            continue
+        params = analysis.params[node.id]
+        wanted = Prescription(roi=roi, dose_cgy=params.dose_cgy, kind=params.kind, volume_percent=params.volume_percent)
+        if not same_prescription(current, wanted):
+            problems.append((node.id, "params.dose_cgy", prescription_conflict(current, wanted)))
+    return problems
 
 
 def _beam_settings(backend: RayStationBackend) -> list[tuple[str, Any]]:

@@ -1,20 +1,18 @@
 """The preflight of a run in RayStation: how flow ROIs match the case, and what would clash.
 
 Reads the case only. Problems: a required ROI that no case ROI matches, an ROI the flow creates that the
-case already has, a new plan whose name is taken, a machine that is not commissioned, a flow on the current
-plan whose prescription differs from the beam set's primary prescription.
+case already has, a new plan whose name is taken, a machine that is not commissioned (the backend's own
+`preflight_problems` adds what the engine's preflight asks of it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planflow_qt.backends.raystation import beams
 from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import machine_names
 from planflow_qt.engine.preflight import capability_problems
 from planflow_qt.engine.validation import Analysis, Problem
-from planflow_qt.model.planning import Prescription
 from planflow_qt.model.roi_matching import match_roi_name
 
 
@@ -71,35 +69,6 @@ def check_case(analysis: Analysis, backend: RayStationBackend) -> CaseCheck:
             if machines is not None and params.machine not in machines:
                 check.problems.append(Problem(node.id, node.type, "params.machine", (
                     f"no commissioned machine {params.machine!r}; machines: {', '.join(machines)}")))
-    check.problems.extend(_prescription_problems(analysis, backend, check))
     check.problems.extend(capability_problems(analysis, backend))
     return check
 
-
-def _prescription_problems(analysis: Analysis, backend: RayStationBackend, check: CaseCheck) -> list[Problem]:
-    """On the current plan, a prescription node that differs from the beam set's primary prescription:
-    RayStation would keep the existing one as primary and scale the plan to it."""
-    nodes = [n for n in analysis.flow.nodes if not n.disabled and n.id in analysis.params]
-    if not any(n.type == "plan.current" for n in nodes):
-        return []
-    if backend.scripting.current("Plan") is None or backend.scripting.current("BeamSet") is None:
-        return []
-    backend.use_current_plan()
-    if backend.beam_set.Prescription.PrimaryPrescriptionDoseReference is None:
-        return []
-    current = backend.primary_prescription()
-    matched = {m.node_id: m.case_name for m in check.matches}
-    problems = []
-    for node in nodes:
-        if node.type != "plan.prescription":
-            continue
-        source = next((e.src[0] for e in analysis.flow.edges if e.dst == (node.id, "roi")), None)
-        roi = matched.get(source)
-        if roi is None:
-            continue
-        params = analysis.params[node.id]
-        wanted = Prescription(roi=roi, dose_cgy=params.dose_cgy, kind=params.kind, volume_percent=params.volume_percent)
-        if not beams.same_prescription(current, wanted):
-            problems.append(Problem(node.id, node.type, "params.dose_cgy",
-                                    beams.prescription_conflict(current, wanted)))
-    return problems

@@ -66,6 +66,9 @@ def unwrap(value: Any) -> Any:
 
 
 def _class_for(world: World, value: RsObject, name: str, arguments: list[str]) -> str | None:
+    """The class a script sees: the declared one, the object's own where the declaration leaves a choice
+    (a `Union`), or where the object's class specializes the declared one by name, as `IonBeamOptimizationSettings`
+    does `BeamOptimizationSettings` (script wrappers carry the runtime class)."""
     own = getattr(type(value), "_stub_class", None)
     if name == "Union":
         candidates = [generic(a)[0] for a in arguments]
@@ -73,6 +76,8 @@ def _class_for(world: World, value: RsObject, name: str, arguments: list[str]) -
             return own
         known = [c for c in candidates if world.profile.facts.has_class(c)]
         return known[0] if len(known) == 1 else own
+    if own and own != name and own.endswith(name):
+        return own
     return name if world.profile.facts.has_class(name) else own
 
 
