@@ -163,7 +163,9 @@ def _arc_pieces(arc: Arc, sectors: list[GantrySector], minimum_deg: float) -> li
     length = ((arc.gantry_stop_deg - start) if clockwise else (start - arc.gantry_stop_deg)) % 360 or 360.0
     sign = 1 if clockwise else -1
     inside = [any(_in_sector((start + sign * (d + 0.5)) % 360, s) for s in sectors)
-              for d in range(round(length))]
+              for d in range(max(1, round(length)))]
+    if not any(inside):
+        return [(arc.gantry_start_deg, arc.gantry_stop_deg)]
     pieces, begin = [], None
     for d, blocked in enumerate([*inside, True]):
         if not blocked and begin is None:

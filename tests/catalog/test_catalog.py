@@ -17,7 +17,9 @@ DESIGN_IDS = {
     "plan.robustness", "opt.settings", "opt.function", "opt.function_table", "opt.adjust", "opt.run", "opt.reset",
     "dose.normalize", "dose.final", "loop.begin", "loop.end", "cond.dvh", "cond.function_value", "cond.goal",
     "cond.round", "cond.compare", "logic.and", "logic.or", "logic.not", "flow.wait_user", "flow.save", "flow.record",
-}
+} | {"plan.beam_settings", "dose.export_dicom"}
+"""The design's catalog, and the nodes added since: beam settings (jaws, arc conversion, protected ROIs) and
+DICOM export."""
 
 
 def test_catalog_has_every_design_type_with_a_planner_doc():

@@ -1,0 +1,45 @@
+"""The preflight refuses, before anything changes, nodes asking a backend for what it cannot do, as the node
+types declare it (robustness scenarios, DICOM export)."""
+
+from __future__ import annotations
+
+from planflow_qt.backends.simulated import SimulatedBackend
+from planflow_qt.engine.recording import RecordingBackend
+from planflow_qt.model.builder import FlowBuilder
+from planflow_qt.runner import execute
+
+
+def _flow(**goal) -> FlowBuilder:
+    b = FlowBuilder("needs")
+    b.add("plan.create", "plan", {"name": "P", "beam_set": "BS"})
+    b.add("cond.goal", "goals", goal)
+    b.add("dose.export_dicom", "export", {"folder": "C:/export"})
+    b.chain("plan", "export")
+    b.wire("plan", "goals.plan")
+    return b
+
+
+def test_export_is_refused_on_the_simulated_patient_with_what_to_do():
+    result = execute(_flow().build(), SimulatedBackend(case="lung", grid_mm=10.0)).result
+    assert result.status == "refused"
+    [problem] = result.problems
+    assert (problem.node_id, problem.field) == ("export", "params.folder")
+    assert "DICOM export is not available on simulated" in problem.message
+    assert "switch the node off" in problem.message
+
+
+def test_a_switched_off_export_runs_and_a_capable_backend_exports():
+    flow = _flow().build()
+    next(n for n in flow.nodes if n.id == "export").disabled = True
+    assert execute(flow, SimulatedBackend(case="lung", grid_mm=10.0)).result.status == "completed"
+    backend = RecordingBackend()
+    assert execute(_flow().build(), backend).result.status == "completed"
+    assert ("export_dicom", {"folder": "C:/export"}) in backend.calls
+
+
+def test_goals_over_every_scenario_need_a_backend_that_evaluates_scenarios():
+    backend = RecordingBackend()
+    backend.evaluates_scenarios = False
+    result = execute(_flow(scenarios="every").build(), backend).result
+    assert result.status == "refused"
+    assert [(p.node_id, p.field) for p in result.problems] == [("goals", "params.scenarios")]
