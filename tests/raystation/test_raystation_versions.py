@@ -233,3 +233,18 @@ def test_avoidance_sectors_split_arcs_in_both_backends(install):
     simulated = SimulatedBackend(case="lung", grid_mm=10.0)
     assert Interpreter(flow, simulated).run().status == "completed"
     assert [(a.name, a.gantry_start_deg, a.gantry_stop_deg) for a in simulated._current().arcs] == arcs
+
+
+def test_the_function_list_is_read_once_per_node(install):
+    world = install("2025-stubs")
+    backend = RayStationBackend()
+    _photon_plan(backend)
+    for i in range(12):
+        backend.add_function(FunctionSpec(type=FunctionType.MAX_DOSE, roi="Heart", dose_cgy=3000 + i, weight=1,
+                                          tag=f"h{i}"))
+    with backend.step("adjust"):
+        before = len(world.accesses)
+        for tag in backend.function_tags():
+            backend.function_state(tag)
+        reads = [a for a in world.accesses[before:] if a["member"] in ("Objective", "Constraints")]
+    assert len(reads) == 2, "one listing of objectives and constraints for 12 functions"
