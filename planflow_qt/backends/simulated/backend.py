@@ -33,6 +33,7 @@ from planflow_qt.backends.simulated.dose_engine import (
     build_influence,
     cached_influence,
 )
+from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
 from planflow_qt.backends.simulated.objectives import Term, fall_off_reference
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
 from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
@@ -548,15 +549,23 @@ class SimulatedBackend:
         log.info("normalized to %s: x %.4f", rx.roi, factor)
 
     def compute_final_dose(self, algorithm: DoseAlgorithm) -> None:
-        """Recompute the dose from the beamlet weights (every algorithm is the same pencil-beam engine
-        with its scatter bath, which the optimization already uses)."""
+        """Recompute the dose from the beamlet weights. A photon CollapsedCone (or MonteCarlo) dose uses
+        the density-scaled kernels of `final_dose`; PencilBeam, and every proton dose, the optimization's
+        pencil beam."""
         plan = self._current()
         if plan.weights is None:
             raise BackendError("no optimized plan: run the optimization first")
         influence, _ = self._influence(plan)
-        self._set_dose(plan, Problem(influence, [], self._bath_for(plan)).dose(plan.weights).astype(np.float64))
-        log.info("final dose (%s) computed with the %s pencil-beam engine", algorithm.value,
-                 plan.setup.technique.value)
+        if plan.setup.technique is not Technique.IMPT and algorithm is not DoseAlgorithm.PENCIL_BEAM:
+            cps = [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
+            dose = collapsed_cone_dose(self._geometry(), plan.iso_mm, cps, self._target(plan), plan.weights)
+            engine = "collapsed-cone (density-scaled kernels)"
+        else:
+            dose = Problem(influence, [], self._bath_for(plan)).dose(plan.weights)
+            engine = "pencil-beam"
+        self._set_dose(plan, dose.astype(np.float64))
+        log.info("final dose (%s) computed with the %s %s engine", algorithm.value, plan.setup.technique.value,
+                 engine)
 
     def _full_dose(self) -> np.ndarray:
         plan = self._current()
