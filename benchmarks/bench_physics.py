@@ -50,18 +50,18 @@ def row(quantity: str, value: float, reference: float | tuple[float, float] | No
         dev = "in band" if lo <= value <= hi else f"{value - (lo if value < lo else hi):+.2f}"
     else:
         ref, dev = f"{reference:g}", f"{value - reference:+.2f}"
-    print(f"{quantity:<46}{value:9.2f} {unit:<3}{ref:>12}   {dev}")
+    print(f"{quantity:<58}{value:9.2f} {unit:<3}{ref:>12}   {dev}")
 
 
 def main() -> None:
     water = dosimetry.tank()
-    print(f"{'quantity':<46}{'engine':>9}    {'reference':>12}   deviation")
+    print(f"{'quantity':<58}{'engine':>9}    {'reference':>12}   deviation")
     for field in (4, 10, 20):
         values = dosimetry.pdd(water, 10.0 * field, 10.0 * np.array(PDD_DEPTHS_CM))
         for depth, value in zip(PDD_DEPTHS_CM, values, strict=True):
             row(f"PDD {field}x{field} cm at {depth:g} cm", value, PDD_REFERENCE.get((field, depth)), "%")
-    for depth in (1.5, 10.0, 20.0):
-        x, dose = dosimetry.profile(water, 100.0, 10.0 * depth)
+    depths = list(PENUMBRA_REFERENCE_MM)
+    for depth, (x, dose) in zip(depths, dosimetry.profiles(water, 100.0, [10.0 * d for d in depths]), strict=True):
         row(f"penumbra 80-20 10x10 water at {depth:g} cm", dosimetry.penumbra_80_20(x, dose),
             PENUMBRA_REFERENCE_MM[depth], "mm")
     lung = dosimetry.tank(slab_mm=(50.0, 150.0))
@@ -73,8 +73,8 @@ def main() -> None:
         row(f"dose {distance:g} cm outside 10x10 at 10 cm", value, band, "%")
     for label, scaled in (("pencil beam", False), ("collapsed cone", True)):
         depth, ratio = dosimetry.radiological_correction(lung, water, 20.0, scaled)
-        for at in (45.0, 100.0, 152.5, 167.5):
-            row(f"2x2 lung slab, {label}: dose/water-rad at {at / 10:g} cm",
+        for at in (45.0, 100.0, 142.5, 152.5, 167.5):
+            row(f"2x2 lung slab 5-15 cm, {label}: dose/water-rad at {at / 10:g} cm",
                 float(np.interp(at, depth, ratio)), None, "")
     for energy, csda in PSTAR_CSDA_MM.items():
         row(f"proton R80 {energy} MeV", dosimetry.proton_r80_mm(energy), csda, "mm")

@@ -99,23 +99,33 @@ def pdd(phantom: Tank, field_mm: float, depths_mm: np.ndarray, normalize_mm: flo
     return 100.0 * values[:-1] / values[-1]
 
 
+def profiles(phantom: Tank, field_mm: float, depths_mm: list[float], step_mm: float = 1.0,
+             density_scaled: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Off-axis positions (mm, along x) and dose of a square field at each depth, every `step_mm`."""
+    grid, h = phantom.grid, phantom.grid.voxel_mm
+    x = grid.mesh_mm[0][:, 0, 0]
+    k = _index(grid, 2, 0.0)
+    shifts = np.arange(0.0, h, step_mm) - 0.5 * h
+    lines = []
+    for shift in shifts:
+        dose = field_dose(phantom, field_mm, shift, density_scaled)
+        # The field's center lies between two voxel rows along z: average them.
+        lines.append(0.5 * (dose[:, :, k] + dose[:, :, k + 1]))
+    out = []
+    for depth_mm in depths_mm:
+        j = _index(grid, 1, phantom.surface_mm + depth_mm - 0.5 * h)
+        frac = (phantom.surface_mm + depth_mm - (grid.origin_mm[1] + j * h)) / h
+        positions = np.concatenate([x - shift for shift in shifts])
+        values = np.concatenate([(1.0 - frac) * line[:, j] + frac * line[:, j + 1] for line in lines])
+        order = np.argsort(positions)
+        out.append((positions[order], values[order]))
+    return out
+
+
 def profile(phantom: Tank, field_mm: float, depth_mm: float, step_mm: float = 1.0,
             density_scaled: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Off-axis positions (mm, along x, at the depth) and dose of a square field, every `step_mm`."""
-    grid, h = phantom.grid, phantom.grid.voxel_mm
-    j = _index(grid, 1, phantom.surface_mm + depth_mm)
-    y0 = grid.origin_mm[1] + j * h
-    frac = (phantom.surface_mm + depth_mm - y0) / h
-    k = _index(grid, 2, 0.0)
-    x = grid.mesh_mm[0][:, 0, 0]
-    positions, values = [], []
-    for shift in np.arange(0.0, h, step_mm) - 0.5 * h:
-        dose = field_dose(phantom, field_mm, shift, density_scaled)
-        line = 0.5 * (dose[:, :, k] + dose[:, :, k + 1])
-        positions.append(x - shift)
-        values.append((1.0 - frac) * line[:, j] + frac * line[:, j + 1])
-    order = np.argsort(np.concatenate(positions))
-    return np.concatenate(positions)[order], np.concatenate(values)[order]
+    return profiles(phantom, field_mm, [depth_mm], step_mm, density_scaled)[0]
 
 
 def penumbra_80_20(x: np.ndarray, dose: np.ndarray) -> float:
@@ -128,7 +138,7 @@ def penumbra_80_20(x: np.ndarray, dose: np.ndarray) -> float:
 
 def out_of_field(phantom: Tank, field_mm: float, depth_mm: float, distances_mm: np.ndarray) -> np.ndarray:
     """Dose (% of the central axis) at these distances outside the geometric field edge at the depth."""
-    x, dose = profile(phantom, field_mm, depth_mm)
+    x, dose = profile(phantom, field_mm, depth_mm, step_mm=phantom.grid.voxel_mm)  # the tail is smooth
     edge = 0.5 * field_mm * (SAD_MM + depth_mm) / SAD_MM
     return 100.0 * np.interp(edge + np.asarray(distances_mm), x, dose) / np.interp(0.0, x, dose)
 
