@@ -86,7 +86,7 @@ class BeamModel:
 
     def reach_sigma_mm(self, density_scaled: bool = False) -> float:
         """Largest lateral sigma (mm): the collapsed-cone kernel reaches further in lung."""
-        return 2.0 * self.sigma_max_mm if density_scaled else self.sigma_max_mm
+        return 1.5 * self.sigma_max_mm if density_scaled else self.sigma_max_mm
 
 
 @dataclass
