@@ -4,8 +4,9 @@ It answers every call of the Backend protocol the way RayStation does, in RaySta
 percent, cc). One phantom case per backend; plans are held in memory. The influence matrix is built on
 the first optimization and shared through a small cache keyed by the case, isocenter, arcs and target.
 With a prescription, optimizations keep the dose scaled to it as they go (RayStation's default
-AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath, so the final dose
-is the same model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
+AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath. A photon
+CollapsedCone final dose uses the density-scaled kernels of `final_dose`; a PencilBeam one is the
+optimization's model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
 robustness settings, functions marked robust are optimized over the scenarios (`scenarios`, `robust`), and
 `dose_scenarios()` / `scenario(name)` let dose queries read a scenario's dose.
 """

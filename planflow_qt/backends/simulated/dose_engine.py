@@ -8,8 +8,9 @@ the beamlet's width (an error-function difference). The Gaussian's sigma adds in
 and collimator blur, the voxel's width (a voxel's dose is its mean across the voxel), the lateral
 range of the secondary electrons and a term growing with depth (phantom scatter and the spectrum
 softening), so the penumbra widens with depth. The electron range grows in low density (as
-1/sqrt(density) in this pencil beam, as 1/density in the collapsed-cone final dose of `final_dose`),
-so the penumbra widens in lung. Entries below 0.2 % of a beamlet's maximum are dropped; the matrix is
+density^-0.9 in this pencil beam, as 1/density in the collapsed-cone final dose of `final_dose`), so
+the penumbra widens in lung and a narrow field loses dose inside a lung slab and builds it up again
+after it. Entries below 0.2 % of a beamlet's maximum are dropped; the matrix is
 CSR float32 with voxels (the dose rows) as rows, kept with its transpose.
 
 The scatter bath adds the phantom-scatter dose: a Gaussian blur (sigma 40 mm) of the primary dose
@@ -71,8 +72,8 @@ class BeamModel:
     def electron_sigma(self, density: np.ndarray, density_scaled: bool = False) -> np.ndarray:
         """Lateral range (sigma, mm) of the secondary electrons in tissue of this relative density.
 
-        A collapsed-cone engine scales the kernel with 1/density; the pencil beam, which scales only
-        along the ray, widens less (1/density to the power `pencil_beam_density_power`).
+        A collapsed-cone engine scales the kernel with 1/density; the pencil beam widens it less
+        (1/density to the power `pencil_beam_density_power`).
         """
         rho = np.maximum(density, 0.05)
         power = 1.0 if density_scaled else self.pencil_beam_density_power

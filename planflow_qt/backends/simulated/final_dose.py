@@ -1,12 +1,13 @@
 """The collapsed-cone final dose of a photon plan: density-scaled kernels instead of the pencil beam's.
 
-The optimizer's pencil beam scales the dose only along each ray (radiological depth); sideways it widens
-the electron spread in lung only as 1/sqrt(density). Like a collapsed-cone engine, this final dose
-scales the lateral electron kernel with 1/density (O'Connor's theorem) and lets it reach 1.5 times as far;
-the scatter bath is the pencil beam's. In water both doses agree; in lung next to a target the
-collapsed-cone dose is lower inside the field and broader at its edge, and a narrow field loses dose
-entering a lung slab and builds it up again after it (lateral electron disequilibrium). The dose is
-computed directly from the beamlet weights (no influence matrix).
+The optimizer's pencil beam scales the dose along each ray (radiological depth); sideways it widens
+the electron spread in lung less than the density falls (density^-0.9, `BeamModel`) and caps it at
+9 mm. Like a collapsed-cone engine, this final dose scales the lateral electron kernel with 1/density
+(O'Connor's theorem) and lets it reach 1.5 times as far; the scatter bath is the pencil beam's. In
+water both doses agree; in lung next to a target the collapsed-cone dose is lower inside the field and
+broader at its edge, and a narrow field loses more dose entering a lung slab and builds it up again
+after it (lateral electron disequilibrium). The dose is computed directly from the beamlet weights (no
+influence matrix).
 """
 
 from __future__ import annotations
