@@ -39,17 +39,17 @@ def collapsed_cone_dose(geo: DoseGeometry, iso_mm: Sequence[float], control_poin
     target_rows = geo.target_rows(target)
     radius = geo.radius_mm(iso)
     weights = np.asarray(weights, dtype=np.float32)
+    cells = [beamlet_cells(geo, iso, cp, target_rows) for cp in control_points]
+    if sum(len(c) for c in cells) != weights.size:
+        raise ValueError(f"{weights.size} weights for {sum(len(c) for c in cells)} beamlets")
     primary = np.zeros(geo.rows.size, dtype=np.float32)
     column = 0
-    for cp in control_points:
-        cells = beamlet_cells(geo, iso, cp, target_rows)
-        w = weights[column:column + len(cells)]
-        column += len(cells)
+    for cp, cp_cells in zip(control_points, cells, strict=True):
+        w = weights[column:column + len(cp_cells)]
+        column += len(cp_cells)
         if w.any():
-            view = beam_view(geo, iso, cp, cells, radius, density_scaled=True)
+            view = beam_view(geo, iso, cp, cp_cells, radius, density_scaled=True)
             primary[view.band] += view_dose(view, w)
-    if column != weights.size:
-        raise ValueError(f"{weights.size} weights for {column} beamlets")
     dose = ScatterBath(geo)(primary)
     log.info("collapsed-cone dose: %d control points, %.2f s", len(control_points), time.perf_counter() - start)
     return dose
