@@ -13,8 +13,8 @@ the penumbra widens in lung and a narrow field loses dose inside a lung slab and
 after it. Entries below 0.2 % of a beamlet's maximum are dropped; the matrix is
 CSR float32 with voxels (the dose rows) as rows, kept with its transpose.
 
-The scatter bath adds the phantom-scatter dose: a Gaussian blur (sigma 40 mm) of the primary dose
-inside the body, weighted at both ends by how deep below the skin the voxels lie. Scatter builds up
+The scatter bath adds the phantom-scatter dose: Gaussian blurs (sigma 20 and 70 mm) of the primary
+dose inside the body, weighted at both ends by how deep below the skin the voxels lie. Scatter builds up
 with depth and a larger field gathers more of it, so larger fields have a higher depth dose at depth,
 and the blur gives the low-dose tail outside the field. Constants and their references:
 `benchmarks/bench_physics.py`.
@@ -53,8 +53,8 @@ class BeamModel:
     beamlet_mm: float = 5.0
     target_margin_mm: float = 5.0
     cutoff: float = 0.002
-    scatter_fraction: float = 0.30
-    scatter_sigma_mm: float = 40.0
+    scatter_kernels: tuple[tuple[float, float], ...] = ((0.14, 20.0), (0.20, 70.0))
+    """(fraction, sigma mm) of each Gaussian of the scatter kernel."""
     scatter_buildup_mm: float = 50.0
 
     def attenuation(self, depth_mm: np.ndarray) -> np.ndarray:
@@ -308,10 +308,23 @@ def cached_influence(key: Hashable, build: Callable[[], Influence]) -> Influence
     return influence
 
 
-class ScatterBath:
-    """Primary dose -> (primary + phantom scatter) / (1 + f), on the body rows.
+def _gaussian_matrices(grid: Grid, sigma_mm: float) -> list[np.ndarray]:
+    """One dense matrix per axis applying a normalized Gaussian blur (tissue beyond the grid is lost)."""
+    sigma = sigma_mm / grid.voxel_mm
+    out = []
+    for n in grid.shape:
+        offsets = np.arange(n)[:, None] - np.arange(n)[None, :]
+        k = np.exp(-0.5 * (offsets / sigma) ** 2)
+        reach = max(4 * n, math.ceil(5 * sigma))
+        norm = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum()
+        out.append((k / norm).astype(np.float32))
+    return out
 
-    The scatter is f x h . blur(h . primary): a Gaussian blur (one dense matrix per axis) weighted at
+
+class ScatterBath:
+    """Primary dose -> (primary + phantom scatter) / (1 + sum f_i), on the body rows.
+
+    The scatter is h . sum_i f_i blur_i(h . primary): Gaussian blurs (one dense matrix per axis) weighted at
     the source and at the receiving voxel by h = 1 - exp(-depth / buildup), the depth below the skin.
     Scatter builds up with depth (it comes from the tissue upstream, and near the skin there is none
     beyond it), and a larger field gathers more of it. The operator is symmetric, so it also maps a
@@ -321,15 +334,8 @@ class ScatterBath:
     def __init__(self, geo: DoseGeometry):
         model, grid = geo.model, geo.grid
         self.shape, self.rows = grid.shape, geo.rows
-        self.fraction = model.scatter_fraction
-        sigma = model.scatter_sigma_mm / grid.voxel_mm
-        self.kernels = []
-        for n in grid.shape:
-            offsets = np.arange(n)[:, None] - np.arange(n)[None, :]
-            k = np.exp(-0.5 * (offsets / sigma) ** 2)
-            reach = max(4 * n, math.ceil(5 * sigma))
-            norm = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum()
-            self.kernels.append((k / norm).astype(np.float32))
+        self.fraction = sum(f for f, _ in model.scatter_kernels)
+        self.kernels = [(f, _gaussian_matrices(grid, sigma_mm)) for f, sigma_mm in model.scatter_kernels]
         body = np.zeros(grid.size, dtype=bool)
         body[self.rows] = True
         # The grid's border counts as skin: outside the grid there is no tissue either.
@@ -343,11 +349,13 @@ class ScatterBath:
         nx, ny, nz = self.shape
         full = np.zeros(nx * ny * nz, dtype=np.float32)
         full[self.rows] = rows_dose * self.weight
-        gx, gy, gz = self.kernels
-        out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
-        out = gy @ out
-        out = out @ gz
-        return self.fraction * self.weight * out.ravel()[self.rows]
+        total = np.zeros(self.rows.size, dtype=np.float32)
+        for fraction, (gx, gy, gz) in self.kernels:
+            out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
+            out = gy @ out
+            out = out @ gz
+            total += fraction * out.ravel()[self.rows]
+        return self.weight * total
 
     def __call__(self, rows_dose: np.ndarray) -> np.ndarray:
         """The bath applied to a primary dose (or, the operator being symmetric, to a gradient)."""

@@ -65,10 +65,10 @@ def test_penumbra_is_wider_in_lung_and_wider_still_in_the_collapsed_cone_dose(sm
 
 def test_out_of_field_tail(water):
     one, two, three, five = dosimetry.out_of_field(water, 100.0, 100.0, np.array([10.0, 20.0, 30.0, 50.0]))
-    # Reference bands 5-8, 3-4, 2-3, 1.5-2 %, within about a percentage point.
-    assert 4.0 <= one <= 8.0
-    assert 2.5 <= two <= 5.0
-    assert 1.5 <= three <= 4.0
+    # Reference bands 5-8, 3-4, 2-3, 1.5-2 %, within half a percentage point.
+    assert 4.5 <= one <= 8.5
+    assert 2.5 <= two <= 4.5
+    assert 1.5 <= three <= 3.5
     assert 1.0 <= five <= 2.5
     assert one > two > three > five
 
