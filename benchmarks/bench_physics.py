@@ -12,9 +12,10 @@ curves of `protons.Layer`). References:
 - Dose outside a 10 x 10 cm 6 MV field at 10 cm depth, % of the central axis, from the geometric edge:
   typical measured profiles, 5-8 % at 1 cm, 3-4 % at 2 cm, 2-3 % at 3 cm, 1.5-2 % at 5 cm (the
   out-of-field literature is reviewed in AAPM TG-158, Kry et al., Med Phys 44 (2017) e391).
-- Lung slab (density 0.25, 5-15 cm deep), 2 x 2 cm field: the central-axis dose over the water dose at
-  the same radiological depth; below 1 inside the slab (lateral electron disequilibrium, build-down) and
-  back to 1 after it (re-build-up), as Monte Carlo and collapsed-cone engines show for small fields.
+- Lung slab (density 0.25, 5-15 cm deep), 2 x 2 cm field: the central-axis dose D over the water dose
+  at the same radiological depth, inverse-square corrected (D_water(rad. depth)); below 1 inside the
+  slab (lateral electron disequilibrium, build-down) and back to 1 after it (re-build-up), as Monte
+  Carlo and collapsed-cone engines show for small fields.
 - Proton R80 in water: NIST PSTAR CSDA ranges (Berger et al., NIST Standard Reference Database 124):
   70 MeV 40.8 mm, 100 MeV 77.2 mm, 150 MeV 157.7 mm, 200 MeV 259.6 mm, 230 MeV 329.1 mm; through a
   range shifter the R80 is shorter by its water-equivalent thickness (40 mm).
@@ -50,12 +51,12 @@ def row(quantity: str, value: float, reference: float | tuple[float, float] | No
         dev = "in band" if lo <= value <= hi else f"{value - (lo if value < lo else hi):+.2f}"
     else:
         ref, dev = f"{reference:g}", f"{value - reference:+.2f}"
-    print(f"{quantity:<58}{value:9.2f} {unit:<3}{ref:>12}   {dev}")
+    print(f"{quantity:<70}{value:9.2f} {unit:<3}{ref:>12}   {dev}")
 
 
 def main() -> None:
     water = dosimetry.tank()
-    print(f"{'quantity':<58}{'engine':>9}    {'reference':>12}   deviation")
+    print(f"{'quantity':<70}{'engine':>9}    {'reference':>12}   deviation")
     for field in (4, 10, 20):
         values = dosimetry.pdd(water, 10.0 * field, 10.0 * np.array(PDD_DEPTHS_CM))
         for depth, value in zip(PDD_DEPTHS_CM, values, strict=True):
@@ -74,7 +75,7 @@ def main() -> None:
     for label, scaled in (("pencil beam", False), ("collapsed cone", True)):
         depth, ratio = dosimetry.radiological_correction(lung, water, 20.0, scaled)
         for at in (45.0, 100.0, 142.5, 152.5, 167.5):
-            row(f"2x2 lung slab 5-15 cm, {label}: dose/water-rad at {at / 10:g} cm",
+            row(f"2x2 lung slab, {label}: D / D_water(rad. depth) at {at / 10:g} cm",
                 float(np.interp(at, depth, ratio)), None, "")
     for energy, csda in PSTAR_CSDA_MM.items():
         row(f"proton R80 {energy} MeV", dosimetry.proton_r80_mm(energy), csda, "mm")
