@@ -4,8 +4,9 @@ It answers every call of the Backend protocol the way RayStation does, in RaySta
 percent, cc). One phantom case per backend; plans are held in memory. The influence matrix is built on
 the first optimization and shared through a small cache keyed by the case, isocenter, arcs and target.
 With a prescription, optimizations keep the dose scaled to it as they go (RayStation's default
-AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath, so the final dose
-is the same model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
+AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath. A photon
+CollapsedCone final dose uses the density-scaled kernels of `final_dose`; a PencilBeam one is the
+optimization's model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
 robustness settings, functions marked robust are optimized over the scenarios (`scenarios`, `robust`), and
 `dose_scenarios()` / `scenario(name)` let dose queries read a scenario's dose.
 """
@@ -33,6 +34,7 @@ from planflow_qt.backends.simulated.dose_engine import (
     build_influence,
     cached_influence,
 )
+from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
 from planflow_qt.backends.simulated.objectives import Term, fall_off_reference
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
 from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
@@ -563,15 +565,23 @@ class SimulatedBackend:
         log.info("normalized to %s: x %.4f", rx.roi, factor)
 
     def compute_final_dose(self, algorithm: DoseAlgorithm) -> None:
-        """Recompute the dose from the beamlet weights (every algorithm is the same pencil-beam engine
-        with its scatter bath, which the optimization already uses)."""
+        """Recompute the dose from the beamlet weights. A photon CollapsedCone (or MonteCarlo) dose uses
+        the density-scaled kernels of `final_dose`; PencilBeam, and every proton dose, the optimization's
+        pencil beam."""
         plan = self._current()
         if plan.weights is None:
             raise BackendError("no optimized plan: run the optimization first")
         influence, _ = self._influence(plan)
-        self._set_dose(plan, Problem(influence, [], self._bath_for(plan)).dose(plan.weights).astype(np.float64))
-        log.info("final dose (%s) computed with the %s pencil-beam engine", algorithm.value,
-                 plan.setup.technique.value)
+        if plan.setup.technique is not Technique.IMPT and algorithm is not DoseAlgorithm.PENCIL_BEAM:
+            cps = [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
+            dose = collapsed_cone_dose(self._geometry(), plan.iso_mm, cps, self._target(plan), plan.weights)
+            engine = "collapsed-cone (density-scaled kernels)"
+        else:
+            dose = Problem(influence, [], self._bath_for(plan)).dose(plan.weights)
+            engine = "pencil-beam"
+        self._set_dose(plan, dose.astype(np.float64))
+        log.info("final dose (%s) computed with the %s %s engine", algorithm.value, plan.setup.technique.value,
+                 engine)
 
     def _full_dose(self) -> np.ndarray:
         plan = self._current()

@@ -1,13 +1,13 @@
 """Proton physics of the pencil-beam model: range-energy, Bragg curve, spot size, range shifter.
 
-- Range in water from the Bragg-Kleeman rule R = alpha E^p (alpha 0.0022 cm/MeV^p, p 1.77).
+- Range in water from the NIST PSTAR table of CSDA ranges (`PSTAR_CSDA_RANGE_MM`), interpolated
+  linearly in log(range) against log(energy) (a piecewise Bragg-Kleeman rule R = alpha E^p).
 - Bragg curve of a layer of residual range R: the stopping power of the continuous slowing down,
-  (R - z)^(1/p - 1), times a fluence falling 1 % per cm (nuclear interactions), convolved with a Gaussian
-  range spread: straggling of sigma 1.2 % of the range the protons had before any range shifter, added in
-  quadrature to the beam's energy spread (0.8 %, i.e. 1.4 % of the range). The convolution
-  moves the maximum a little proximal of R; the curve is placed so its maximum lies at R: in this model the
-  range of a layer is the depth of its Bragg peak (the distal 80 % falls about one straggling sigma beyond).
-  Curves are normalized to 1 at the peak.
+  (R - z)^(1/p - 1) with p = 1.77, times a fluence falling 1 % per cm (nuclear interactions), convolved
+  with a Gaussian range spread: straggling of sigma 1.2 % of the range the protons had before any range
+  shifter, added in quadrature to the beam's energy spread (0.8 %, i.e. 1.4 % of the range). The curve
+  is placed so its distal 80 % point (R80) lies at R: for a pristine peak R80 is the CSDA range, the
+  Bragg peak lies a little proximal of it. Curves are normalized to 1 at the peak.
 - Lateral spot sigma: in-air sigma (5 mm at 70 MeV down to 3 mm at 230 MeV), widened by the multiple
   scattering in a range shifter times the air gap to the patient (Highland), plus the multiple scattering
   in the patient growing with the water-equivalent depth as 0.022 R (z / R)^1.5 (Highland-like).
@@ -25,10 +25,11 @@ from functools import lru_cache
 
 import numpy as np
 
-ALPHA_MM = 0.022
-"""Bragg-Kleeman alpha (mm / MeV^p)."""
+PSTAR_CSDA_RANGE_MM = ((70.0, 40.80), (100.0, 77.18), (150.0, 157.7), (200.0, 259.6), (230.0, 329.1))
+"""(energy MeV, CSDA range mm) of protons in liquid water: NIST PSTAR (Berger et al., ESTAR, PSTAR and
+ASTAR, NIST Standard Reference Database 124), CSDA ranges 4.080, 7.718, 15.77, 25.96, 32.91 g/cm2."""
 P = 1.77
-"""Bragg-Kleeman exponent."""
+"""Bragg-Kleeman exponent of the stopping power's shape near the end of range."""
 STRAGGLING = 0.012
 """Range straggling sigma as a fraction of the range."""
 ENERGY_SPREAD = 0.008
@@ -46,14 +47,26 @@ E_MIN_MEV, E_MAX_MEV = 70.0, 230.0
 _STEP_MM = 0.1
 
 
+_LOG_E, _LOG_R = np.log(np.array(PSTAR_CSDA_RANGE_MM)).T
+
+
+def _loglog(x: float | np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float | np.ndarray:
+    """Piecewise-linear interpolation in log-log, extrapolated along the end segments."""
+    lx = np.log(np.asarray(x, dtype=float))
+    i = np.clip(np.searchsorted(xs, lx) - 1, 0, xs.size - 2)
+    slope = (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
+    out = np.exp(ys[i] + slope * (lx - xs[i]))
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def range_mm(energy_mev: float | np.ndarray) -> float | np.ndarray:
-    """Range in water (mm) of protons of this energy."""
-    return ALPHA_MM * np.power(energy_mev, P)
+    """CSDA range in water (mm) of protons of this energy (NIST PSTAR)."""
+    return _loglog(energy_mev, _LOG_E, _LOG_R)
 
 
 def energy_mev(range_in_water_mm: float | np.ndarray) -> float | np.ndarray:
-    """Energy (MeV) of protons with this range in water."""
-    return np.power(np.asarray(range_in_water_mm) / ALPHA_MM, 1.0 / P)
+    """Energy (MeV) of protons with this CSDA range in water."""
+    return _loglog(range_in_water_mm, _LOG_R, _LOG_E)
 
 
 def shifter_wet_mm(range_shifter: str) -> float:
@@ -82,11 +95,10 @@ def air_sigma_mm(energy: float) -> float:
 
 @lru_cache(maxsize=512)
 def _bragg_table(residual_mm: float, straggle_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """Depths (mm) and normalized depth dose of a layer, peak exactly at `residual_mm`."""
+    """Depths (mm) and normalized depth dose of a layer, distal 80 % exactly at `residual_mm`."""
     q = 1.0 / P - 1.0
     reach = residual_mm + 5.0 * straggle_mm
-    edges = np.arange(0.0, residual_mm + _STEP_MM, _STEP_MM)
-    edges[-1] = residual_mm
+    edges = np.append(np.arange(0.0, residual_mm - 0.5 * _STEP_MM, _STEP_MM), residual_mm)
     # Bin averages of (R - z)^q: exact integrals of the antiderivative, finite at the singularity.
     anti = -np.power(residual_mm - edges, q + 1.0) / (q + 1.0)
     stopping = np.diff(anti) / np.diff(edges)
@@ -101,9 +113,12 @@ def _bragg_table(residual_mm: float, straggle_mm: float) -> tuple[np.ndarray, np
     depth = np.concatenate([centers[0] - _STEP_MM * np.arange(pad, 0, -1), centers,
                             centers[-1] + _STEP_MM * np.arange(1, pad + 1)])
     peak = int(np.argmax(smooth))
-    depth = depth + (residual_mm - depth[peak])
+    dose = smooth / smooth[peak]
+    distal = dose[peak:]
+    r80 = float(np.interp(0.8, distal[::-1], depth[peak:][::-1]))
+    depth = depth + (residual_mm - r80)
     keep = (depth >= 0.0) & (depth <= reach)
-    depth, dose = depth[keep], smooth[keep] / smooth[peak]
+    depth, dose = depth[keep], dose[keep]
     return np.concatenate([[0.0], depth]), np.concatenate([[dose[0]], dose])
 
 

@@ -46,7 +46,7 @@ def test_objective_gradient_matches_finite_differences(setup):
     # Directional derivatives: doses are float32, so steps must move the dose well above rounding.
     for _ in range(6):
         direction = rng.normal(size=weights.size)
-        step = 0.2
+        step = 0.05  # small enough not to cross the kinks of the DVH terms and the auto-scale
         numeric = (problem.objective(weights + step * direction)[0]
                    - problem.objective(weights - step * direction)[0]) / (2 * step)
         assert float(grad @ direction) == pytest.approx(numeric, rel=0.02)
