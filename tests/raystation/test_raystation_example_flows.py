@@ -87,8 +87,10 @@ def test_example_flow_completes(install, quick_flow, flow_name, profile):
         assert result.rounds >= 2 and world.recorder.count("RunOptimization") == result.rounds
     if flow_name == "esophagus_vmat.json":
         assert 1 <= result.rounds <= 3
-        assert world.recorder.count("CreateRoi") == 2, "PTV_Ring, then HotSpot once: later rounds replace it"
-        assert world.recorder.count("CreateRoiGeometryFromDose") == result.rounds
+        hot_rounds = world.recorder.count("CreateRoiGeometryFromDose")
+        assert hot_rounds <= result.rounds
+        assert world.recorder.count("CreateRoi") == 1 + (hot_rounds > 0), \
+            "PTV_Ring, then HotSpot once if a round finds a hot spot: later rounds replace its geometry"
     if flow_name == "impt_robust.json":
         assert world.recorder.count("CreateRadiationSetScenarioGroup") == 1, "one scenario group per run"
         assert world.recorder.count("ComputeScenarioGroupDoseValues") >= result.rounds - 1, "recomputed per round"

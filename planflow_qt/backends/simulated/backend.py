@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from planflow_qt.backends.base import BackendError
-from planflow_qt.backends.simulated import dvh, masks, pbs
+from planflow_qt.backends.simulated import beam_limits, dvh, masks, pbs
 from planflow_qt.backends.simulated import goals as clinical_goals
 from planflow_qt.backends.simulated.beams import control_points
 from planflow_qt.backends.simulated.dose_engine import (
@@ -130,6 +130,7 @@ class SimulatedBackend:
         self.last_optimization: Result | None = None
         self.last_influence: Influence | None = None
         self._spots: dict[tuple, pbs.SpotPlan] = {}
+        self._open: dict[tuple, np.ndarray] = {}
         self._scenario_doses: dict[tuple, ScenarioDoses] = {}
         self._scenario: int | None = None
         self._pool: tuple[tuple, np.ndarray] | None = None
@@ -410,12 +411,30 @@ class SimulatedBackend:
         geo = self._geometry()
         target = self._target(plan)
         digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
+        settings = plan.beam_settings
+        protected = self._mask(settings.avoid_roi) if settings.avoid_roi else None
         key = (self.phantom.key, plan.iso_mm, tuple(a.model_dump_json() for a in plan.arcs), digest,
-               self.cp_spacing_deg, self.model)
-        cps = [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
-        influence = cached_influence(key, lambda: build_influence(geo, plan.iso_mm, cps, target))
+               self.cp_spacing_deg, self.model, settings.model_dump_json(),
+               None if protected is None else hashlib.sha1(np.packbits(protected).tobytes()).hexdigest())
+        cps = self._arc_points(plan)
+
+        def build() -> Influence:
+            influence = build_influence(geo, plan.iso_mm, cps, target)
+            if settings == BeamSettings():
+                return influence
+            self._open[key] = beam_limits.open_beamlets(geo, plan.iso_mm, cps, target, settings, protected)
+            log.info("beam settings: %d of %d beamlets open", int(self._open[key].sum()), influence.n_beamlets)
+            return beam_limits.close_beamlets(influence, self._open[key])
+
+        influence = cached_influence(key, build)
         self.last_influence = influence
         return influence, key
+
+    def _arc_points(self, plan: _Plan) -> list:
+        """The control points of the plan's arcs: every `cp_spacing_deg`, or as its beam settings ask."""
+        if plan.beam_settings == BeamSettings():
+            return [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
+        return beam_limits.arc_control_points(plan.arcs, plan.beam_settings)
 
     def _proton_influence(self, plan: _Plan) -> tuple[Influence, tuple]:
         """Spots of the proton beams covering the target, and their nominal influence matrix."""
@@ -424,12 +443,16 @@ class SimulatedBackend:
         geo = self._geometry()
         target = self._target(plan)
         digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
-        key = (self.phantom.key, plan.iso_mm, tuple(b.model_dump_json() for b in plan.proton_beams), digest)
+        avoided = plan.beam_settings.avoid_roi
+        key = (self.phantom.key, plan.iso_mm, tuple(b.model_dump_json() for b in plan.proton_beams), digest,
+               avoided, self._roi_version.get(avoided) if avoided else None)
         if key not in self._spots:
             rows = geo.row_index(np.flatnonzero(target & (geo.density > 0)))
             if rows.size == 0:
                 raise BackendError("the target has no voxel inside the body")
             spots = pbs.plan_spots(geo, plan.iso_mm, plan.proton_beams, rows)
+            if avoided:
+                spots = beam_limits.avoid_spots(geo, spots, self._mask(avoided))
             if spots.n_spots == 0:
                 raise BackendError("the proton beams have no spots: the target lies beyond the machine's energies")
             self._spots = {key: spots}
@@ -511,7 +534,7 @@ class SimulatedBackend:
             log.info("beams or target changed since the last optimization: starting afresh")
         geo = self._geometry()
         rows = np.flatnonzero(self._target(plan).ravel()[geo.rows])
-        uniform = np.ones(influence.n_beamlets)
+        uniform = self._open[key].astype(float) if key in self._open else np.ones(influence.n_beamlets)
         dose = Problem(influence, [], self._bath_for(plan)).dose(uniform)[rows]
         level = plan.prescription.dose_cgy if plan.prescription else max(
             (s.dose_cgy for s in plan.functions.values()), default=1.0)
@@ -573,7 +596,7 @@ class SimulatedBackend:
             raise BackendError("no optimized plan: run the optimization first")
         influence, _ = self._influence(plan)
         if plan.setup.technique is not Technique.IMPT and algorithm is not DoseAlgorithm.PENCIL_BEAM:
-            cps = [cp for arc in plan.arcs for cp in control_points(arc, self.cp_spacing_deg)]
+            cps = self._arc_points(plan)
             dose = collapsed_cone_dose(self._geometry(), plan.iso_mm, cps, self._target(plan), plan.weights)
             engine = "collapsed-cone (density-scaled kernels)"
         else:
