@@ -1,8 +1,10 @@
 """A test double of RayStation's scripting API (`connect`, `raystation`, `raystation.v2025`).
 
-Keyword-only methods with the argument names of `reference/raystation_api.md` per API generation,
-`SystemError` for RayStation's refusals, collections by index and name, a recorded call log with scripted
-faults, and dose numbers from the simulated backend. Needs the `sim` extra (SciPy).
+A script sees typed wrappers checked against a profile (`profiles.PROFILES`: the 2025 stubs' facts table,
+exactly or with what public 2025 / 2024B scripts show): keyword-only methods, read-only properties,
+`SystemError` for RayStation's refusals, collections by index and name; the double records every call with
+scripted faults, logs every access of the script (`World.accesses`), and computes dose numbers with the
+simulated backend. Needs the `sim` extra (SciPy).
 """
 
 from planflow_qt.backends.raystation.double.install import install_double, installed_world, uninstall_double

@@ -32,7 +32,7 @@ def install_double(generation: str = "2025", case: str = "lung", grid_mm: float 
                    open_case: bool = True, user_continues: bool = True) -> World:
     """Install a fresh double (replacing an installed one) and return its world.
 
-    2025 provides `connect`, `raystation` and `raystation.v2025`; older generations only `connect` (importing
+    2025 provides `connect`, `raystation` and `raystation.v2025`; 2024B only `connect` (importing
     `raystation` then fails, as it does in those RayStation versions).
     """
     uninstall_double()

@@ -23,7 +23,7 @@ CURRENT_NAMES = tuple(CURRENT_TYPES)
 
 
 class World:
-    """Everything the double knows. `generation` picks the API names (see `profiles.PROFILES`); the case is
+    """Everything the double knows. `generation` picks the API profile (see `profiles.PROFILES`); the case is
     the simulated phantom `case` on a `grid_mm` grid; `open_case=False` starts with no patient open;
     `user_continues=False` makes `await_user_input` stop the script.
     """
