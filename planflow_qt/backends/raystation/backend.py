@@ -12,7 +12,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from planflow_qt.backends.base import BackendError, UserStopped
-from planflow_qt.backends.raystation import beams, goals
+from planflow_qt.backends.raystation import beams
+from planflow_qt.backends.raystation import goals as goal_units
 from planflow_qt.backends.raystation.api import Scripting
 from planflow_qt.backends.raystation.optimization import prescription_keywords
 from planflow_qt.backends.raystation.robust import ScenarioEvaluation
@@ -237,7 +238,7 @@ class RayStationBackend(ScenarioEvaluation):
                   PhysicalBeamSetDoseForBeamSets=[identifier], RtRadiationSetForBeamSets=[identifier],
                   IgnorePreConditionWarnings=False)
 
-    def add_clinical_goals(self, goals_: list[ClinicalGoal], template: str | None, roi_map: dict[str, str]) -> None:
+    def add_clinical_goals(self, goals: list[ClinicalGoal], template: str | None, roi_map: dict[str, str]) -> None:
         """A template of the PatientDB (template ROI -> case ROI) and/or listed goals, in RayStation's units."""
         setup = self._evaluation()
         if template:
@@ -249,8 +250,8 @@ class RayStationBackend(ScenarioEvaluation):
             self.call("plan.TreatmentCourse.EvaluationSetup", setup, "ApplyClinicalGoalTemplate", Template=loaded,
                       AssociatedRoisAndPois=dict(roi_map), AssociatedBeamSets={},
                       AddClinicalGoalsDefinedOnTotalDose=True, ReplaceExistingClinicalGoals=False)
-        for goal in goals_:
-            level, parameter = goals.to_raystation(goal)
+        for goal in goals:
+            level, parameter = goal_units.to_raystation(goal)
             self.call("plan.TreatmentCourse.EvaluationSetup", setup, "AddClinicalGoal", RoiName=goal.roi,
                       GoalCriteria=goal.criterion.value, GoalType=goal.type.value, PrimaryAcceptanceLevel=level,
                       ParameterValue=parameter, IsComparativeGoal=False, Priority=int(goal.priority),
