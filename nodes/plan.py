@@ -8,9 +8,9 @@ from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortTyp
 from planflow_qt.model.planning import (
     Arc,
     BeamSettings,
+    BeamSettingsParams,
     ClinicalGoal,
     GantrySector,
-    JawMotion,
     NoParams,
     PlanSetup,
     PrescriptionType,
@@ -142,19 +142,6 @@ class VmatArcs(NodeType):
                 f"{a.name} {a.gantry_start_deg:g}->{a.gantry_stop_deg:g}" for a in arcs))
         ctx.backend.add_vmat_arcs(arcs)
         return {"plan": inputs["plan"]}
-
-
-class BeamSettingsParams(Strict):
-    jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Automatic, jaw limits as maximum, or jaws "
-                                                                   "fixed at the limits")
-    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm at the isocenter)")
-    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm at the isocenter)")
-    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm at the isocenter)")
-    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm at the isocenter)")
-    gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)")
-    max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)")
-    dual_arcs: bool = Field(False, description="Deliver each arc as two arcs")
-    entrance_only: bool = Field(True, description="Photons: protect the wired ROI only where beams enter it")
 
 
 class BeamOptimizationSettings(NodeType):

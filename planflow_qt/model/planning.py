@@ -189,29 +189,33 @@ class JawMotion(str, Enum):
     LOCK_TO_LIMITS = "LockToLimits"
 
 
-class BeamSettings(Strict):
-    """Beam optimization settings for every beam of the beam set.
+class BeamSettingsParams(Strict):
+    """Beam optimization settings as a flow gives them: jaw motion and limits (cm at the isocenter, IEC:
+    left/bottom negative), arc conversion (final gantry spacing, maximum delivery time, dual arcs), and how a
+    protected ROI is protected."""
 
-    Photons: jaw motion and limits (cm at the isocenter, IEC: left/bottom negative), arc conversion (final
-    gantry spacing, maximum delivery time, dual arcs) and an ROI whose fluence is protected. Protons: the
-    avoidance ROI no spot may pass through.
-    """
-
-    jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Jaw motion during optimization")
-    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm, negative)")
-    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm)")
-    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm, negative)")
-    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm)")
+    jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Automatic, jaw limits as maximum, or jaws "
+                                                                   "fixed at the limits")
+    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm at the isocenter)")
+    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm at the isocenter)")
+    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm at the isocenter)")
+    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm at the isocenter)")
     gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)")
     max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)")
-    dual_arcs: bool = Field(False, description="Deliver each arc as two arcs (RayStation's CreateDualArcs)")
-    avoid_roi: str | None = Field(None, description="Case ROI protected (photons) or avoided (protons)")
+    dual_arcs: bool = Field(False, description="Deliver each arc as two arcs")
     entrance_only: bool = Field(True, description="Photons: protect the ROI only where beams enter through it")
 
     @property
     def fixed_jaws(self) -> bool:
         """Whether the jaws limit the field (anything but automatic motion)."""
         return self.jaw_motion is not JawMotion.AUTOMATIC
+
+
+class BeamSettings(BeamSettingsParams):
+    """Beam optimization settings for every beam of the beam set, with the case ROI protected (photons) or
+    avoided (protons)."""
+
+    avoid_roi: str | None = Field(None, description="Case ROI protected (photons) or avoided (protons)")
 
 
 class ProtonBeam(Strict):

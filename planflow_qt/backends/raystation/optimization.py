@@ -52,6 +52,12 @@ class PlanFunction:
     kind: FunctionType | None
 
 
+def position_uncertainties(robustness: Robustness) -> dict[str, float]:
+    """The six `PositionUncertainty...` keywords (cm) of robustness settings and scenario groups."""
+    return {f"PositionUncertainty{side}": float(getattr(robustness, f"{side.lower()}_cm"))
+            for side in ("Anterior", "Posterior", "Superior", "Inferior", "Left", "Right")}
+
+
 def prescription_keywords(prescription: Prescription) -> dict[str, Any]:
     """RoiName, DoseVolume (percent), PrescriptionType and DoseValue (cGy) of a prescription."""
     volume = {PrescriptionType.DOSE_AT_VOLUME: prescription.volume_percent,
@@ -76,13 +82,7 @@ class OptimizationCalls(DoseQueries):
         parameters = self.optimization.OptimizationParameters
         self._robustness = robustness
         self.call(f"{self.optimization_label}.OptimizationParameters", parameters, "SaveRobustnessParameters",
-                  PositionUncertaintyAnterior=float(robustness.anterior_cm),
-                  PositionUncertaintyPosterior=float(robustness.posterior_cm),
-                  PositionUncertaintySuperior=float(robustness.superior_cm),
-                  PositionUncertaintyInferior=float(robustness.inferior_cm),
-                  PositionUncertaintyLeft=float(robustness.left_cm),
-                  PositionUncertaintyRight=float(robustness.right_cm),
-                  DensityUncertainty=float(robustness.density_percent) / 100.0,
+                  **position_uncertainties(robustness), DensityUncertainty=float(robustness.density_percent) / 100.0,
                   UseReducedSetOfDensityShifts=False, PositionUncertaintySetting="Universal",
                   IndependentLeftRight=True, IndependentAnteriorPosterior=True, IndependentSuperiorInferior=True,
                   ComputeExactScenarioDoses=False, NamesOfNonPlanningExaminations=[],

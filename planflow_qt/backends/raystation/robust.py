@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from planflow_qt.backends.base import BackendError
-from planflow_qt.backends.raystation.optimization import OptimizationCalls
+from planflow_qt.backends.raystation.optimization import OptimizationCalls, position_uncertainties
 from planflow_qt.model.names import next_free_name
 from planflow_qt.model.planning import Robustness
 
@@ -46,13 +46,7 @@ class ScenarioEvaluation(OptimizationCalls):
             used = {g.Name for g in delivery.RadiationSetScenarioGroups}
             name = next_free_name(f"PlanFlow {self.beam_set.DicomPlanLabel} {{n}}", used)
             self._group = self.call("beam_set", self.beam_set, "CreateRadiationSetScenarioGroup", Name=name,
-                                    UseIsotropicPositionUncertainty=False,
-                                    PositionUncertaintySuperior=float(robustness.superior_cm),
-                                    PositionUncertaintyInferior=float(robustness.inferior_cm),
-                                    PositionUncertaintyPosterior=float(robustness.posterior_cm),
-                                    PositionUncertaintyAnterior=float(robustness.anterior_cm),
-                                    PositionUncertaintyLeft=float(robustness.left_cm),
-                                    PositionUncertaintyRight=float(robustness.right_cm),
+                                    UseIsotropicPositionUncertainty=False, **position_uncertainties(robustness),
                                     PositionUncertaintyFormation="AxesAndDiagonalEndPoints",
                                     DensityUncertaintyPercent=float(robustness.density_percent),
                                     NumberOfDensityDiscretizationPoints=2,
