@@ -34,6 +34,7 @@ class Settings(NodeType):
     @classmethod
     def run(cls, ctx, params: OptimizationSettings, inputs):
         ctx.backend.set_optimization_settings(params)
+        ctx.log(f"at most {params.iterations} iterations per optimization", iterations=params.iterations)
         return {"plan": inputs["plan"]}
 
 
