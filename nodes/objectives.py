@@ -165,14 +165,11 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
     return None if spec.type is FunctionType.UNIFORMITY_CONSTRAINT else "dose_cgy"
 
 
-_UPPER_LIMITS = (FunctionType.MAX_DOSE, FunctionType.MAX_DVH, FunctionType.MAX_EUD, FunctionType.DOSE_FALL_OFF)
-
-
 def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
     """The function's spec after the adjustment; None if it does not apply to this function.
 
-    Achieved x a factor of at most 1 tightens: it never raises the level of an upper limit (MaxDose,
-    MaxDvh, MaxEud, a fall-off's low dose level) that its dose misses.
+    Achieved x a factor of at most 1 never raises a fall-off's low dose level: its achieved level is the
+    lowest low level its dose meets, which lies above the current one when the dose misses the fall-off.
     """
     spec = state.spec
     name = _field_name(params.field, spec)
@@ -195,9 +192,8 @@ def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
         value = min(value, params.maximum)
     if name == "low_dose_cgy":
         value = min(value, spec.high_dose_cgy)
-    if (params.mode is AdjustMode.ACHIEVED_FACTOR and params.amount <= 1 and spec.type in _UPPER_LIMITS
-            and params.field is AdjustField.DOSE):
-        value = min(value, current)  # tightening an upper limit never loosens it
+    if name == "low_dose_cgy" and params.mode is AdjustMode.ACHIEVED_FACTOR and params.amount <= 1:
+        value = min(value, current)  # tightening a fall-off never loosens it
     if name == "volume_percent":
         value = min(max(value, 0.0), 100.0)
     return spec.model_copy(update={name: max(value, 0.0) if name != "eud_a" else value})
