@@ -215,9 +215,8 @@ class SimulatedBackend:
             raise BackendError(f"a plan named {setup.name!r} already exists")
         if abs(setup.dose_grid_cm * 10.0 - self.voxel_mm) > 1e-6 and not self._grid_replaced:
             self._grid_replaced = True
-            log.warning("the plan's %.2f cm dose grid is replaced by the phantom's %.2f cm grid: doses are "
-                        "computed on %.2f cm voxels", setup.dose_grid_cm, self.voxel_mm / 10.0,
-                        self.voxel_mm / 10.0)
+            log.warning("the plan's %.2f cm dose grid is replaced by the phantom's %.2f cm grid (the simulated "
+                        "patient has one grid; --grid chooses it)", setup.dose_grid_cm, self.voxel_mm / 10.0)
         self._plan = self._plans[setup.name] = _Plan(name=setup.name, setup=setup)
         return setup.name
 
