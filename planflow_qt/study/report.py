@@ -97,7 +97,7 @@ def comparisons(study, variant) -> list:
 
 def _html_table(rows, name_a: str, name_b: str) -> str:
     head = (f"<tr><th>metric</th><th>{escape(name_a)}<br>mean ± SD</th><th>{escape(name_b)}<br>mean ± SD</th>"
-            "<th>A − B</th><th>%</th><th>p (Wilcoxon)</th><th>n</th></tr>")
+            f"<th>{escape(name_a)} − {escape(name_b)}</th><th>%</th><th>p (Wilcoxon)</th><th>n</th></tr>")
     body = "".join(f"<tr><td>{escape(r.metric)}</td><td class='num'>{fmt_mean_sd(r.mean_a, r.sd_a, r.mean_b)}</td>"
                    f"<td class='num'>{fmt_mean_sd(r.mean_b, r.sd_b, r.mean_b)}</td>"
                    f"<td class='num'>{fmt(r.difference, r.mean_b)}</td>"

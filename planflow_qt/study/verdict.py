@@ -40,11 +40,9 @@ def study_verdict(name_a: str, name_b: str, rows: list[Comparison]) -> str:
             (target_gains if good else costs).append(label)
         else:
             (gains if good else losses).append(label)
-    if gains and not losses and not costs:
-        overall = f"{name_a} is better"
-    elif gains and not losses:
-        overall = f"{name_a} spares organs at a cost to the target"
-    elif losses and not gains:
+    if len(gains) > len(losses):
+        overall = f"{name_a} spares organs at a cost to the target" if costs else f"{name_a} is better"
+    elif len(losses) > len(gains):
         overall = f"{name_a} is worse"
     else:
         overall = "no significant advantage"
