@@ -168,8 +168,9 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
 def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
     """The function's spec after the adjustment; None if it does not apply to this function.
 
-    Achieved x a factor of at most 1 never raises a fall-off's low dose level: its achieved level is the
-    lowest low level its dose meets, which lies above the current one when the dose misses the fall-off.
+    Achieved x a factor of at most 1 tightens a fall-off from the lower of its achieved and current low dose
+    levels: its achieved level is the lowest low level its dose meets, which lies above the current one when
+    a few voxels miss the fall-off, and tightening must never raise it.
     """
     spec = state.spec
     name = _field_name(params.field, spec)
@@ -185,15 +186,18 @@ def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
     else:
         if state.achieved is None:
             return None
-        value = state.achieved * params.amount
+        achieved = state.achieved
+        if name == "low_dose_cgy" and params.amount <= 1:
+            # A fall-off's achieved level is set by its worst voxel: a few voxels can keep it above the current
+            # low level while the function as a whole is nearly met. Tightening then starts from the current level.
+            achieved = min(achieved, current)
+        value = achieved * params.amount
     if params.minimum is not None:
         value = max(value, params.minimum)
     if params.maximum is not None:
         value = min(value, params.maximum)
     if name == "low_dose_cgy":
         value = min(value, spec.high_dose_cgy)
-    if name == "low_dose_cgy" and params.mode is AdjustMode.ACHIEVED_FACTOR and params.amount <= 1:
-        value = min(value, current)  # tightening a fall-off never loosens it
     if name == "volume_percent":
         value = min(max(value, 0.0), 100.0)
     return spec.model_copy(update={name: max(value, 0.0) if name != "eud_a" else value})
