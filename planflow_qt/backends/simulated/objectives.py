@@ -11,9 +11,9 @@ misses on the penalized side only):
 - UniformDose: mean over the ROI of ((d - L) / L)^2.
 - MinEud / MaxEud / TargetEud: ((EUD - L) / L)^2, one-sided for Min and Max.
 - DoseFallOff: the reference dose r falls linearly from the high level at the target surface to the low
-  level at the low-dose distance; every voxel of the ROI outside the target adds ((d - r)_+ / r)^2, and
-  the sum is averaged over the voxels of the fall-off region (outside the target, within the low-dose
-  distance; at least the nearest shell of voxels), not over the whole ROI.
+  level L at the low-dose distance; every voxel of the ROI outside the target adds ((d - r)_+ / L)^2 (L is
+  the level a flow tightens), and the sum is averaged over the voxels of the fall-off region (outside the
+  target, within the low-dose distance; at least the nearest shell of voxels), not over the whole ROI.
 - UniformityConstraint: ((CV - c) / c)_+^2 with CV the standard deviation over the mean and c its limit.
 
 Values here exclude the weight; the backend's feedback multiplies by it (see docs/function_values.md).
@@ -81,7 +81,7 @@ class Term:
 
     @property
     def level(self) -> float:
-        """The dose that normalizes the penalty (for a fall-off, its high dose level)."""
+        """The function's dose level (for a fall-off, its high dose level: the EUD floor's scale)."""
         s = self.spec
         level = s.high_dose_cgy if s.type is FunctionType.DOSE_FALL_OFF else s.dose_cgy
         return max(level, 1e-6)
@@ -112,9 +112,10 @@ class Term:
             if (t is FunctionType.MIN_EUD and miss > 0) or (t is FunctionType.MAX_EUD and miss < 0):
                 return 0.0, idx[:0], grad[:0]
             return miss * miss, idx, (2.0 * miss / level) * grad
+        target = level
         if t is FunctionType.DOSE_FALL_OFF:
             idx = np.flatnonzero(dose > self.reference)
-            level = self.reference[idx]  # each voxel's own level
+            target, level = self.reference[idx], max(self.spec.low_dose_cgy, 1e-6)  # L: the level a flow tightens
         elif t is FunctionType.MAX_DOSE:
             idx = np.flatnonzero(dose > level)
         elif t is FunctionType.MIN_DOSE:
@@ -123,7 +124,7 @@ class Term:
             idx = self._dvh_excess(dose, level)
         else:
             idx = np.arange(dose.size)
-        x = (dose[idx] - level) / level
+        x = (dose[idx] - target) / level
         return float(x @ x) / n, idx, 2.0 * x / (level * n)
 
     def _dvh_excess(self, dose: np.ndarray, level: float) -> np.ndarray:

@@ -102,12 +102,12 @@ def test_worked_example_a_function_tightened_to_98_percent_of_its_achieved_dose(
 
 
 def test_fall_off_worked_example_is_averaged_over_its_region():
-    """A fall-off 6000 -> 4000 cGy in 1 cm whose dose is 2 % above its reference everywhere reads
-    1.02^2 - 2 x 1.02 + 1 = 4e-4 however large the ROI is beyond the fall-off region."""
+    """A fall-off 6000 -> 4000 cGy in 1 cm whose dose is 80 cGy (2 % of its low level) above its reference
+    everywhere reads 0.02^2 = 4e-4 however large the ROI is beyond the fall-off region."""
     spec = FunctionSpec(type=T.DOSE_FALL_OFF, roi="R", high_dose_cgy=6000, low_dose_cgy=4000,
                         low_dose_distance_cm=1.0)
     near = np.linspace(0.0, 10.0, 21)
-    dose = np.where(near > 0, 1.02 * fall_off_reference(spec, near), 6000.0)
+    dose = np.where(near > 0, fall_off_reference(spec, near) + 80.0, 6000.0)
     assert _value(spec, dose, near) == pytest.approx(4e-4)
     # The same voxels plus 10,000 cold body voxels far away: the value is the same.
     far = np.concatenate([near, np.full(10_000, 80.0)])
