@@ -195,7 +195,7 @@ def test_tightening_a_fall_off_never_raises_its_low_level():
     dose[0] = 6000.0
     achieved = _term(FALL_OFF, dose).achieved(dose)
     missed = adjusted(FunctionState(spec=FALL_OFF, value=1e-4, achieved=achieved), params)
-    assert missed.low_dose_cgy == pytest.approx(3000.0 * 0.98), "achieved 3800 is above the low level: tightened from it"
+    assert missed.low_dose_cgy == pytest.approx(3000.0 * 0.98), "achieved 3800 is above the low level: from 3000"
     met = FALL_OFF.model_copy(update={"low_dose_cgy": 4000})
     assert adjusted(FunctionState(spec=met, value=0.0, achieved=achieved), params).low_dose_cgy == pytest.approx(
         3800 * 0.98)
