@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     spec = StudySpec(FLOWS / "lung_progressive.json", FLOWS / "lung_single_pass.json", "lung", args.grid,
                      args.cohort, 0)
-    sys.stdout.write(f"study: {args.cohort} lung patients x 2 flows, {args.grid:g} mm grid, {os.cpu_count()} CPUs\n")
+    sys.stdout.write(f"study: {args.cohort} lung patients x 3 runs (A, B, B iteration-matched), {args.grid:g} mm grid, "
+                     f"{os.cpu_count()} CPUs\n")
     first = None
     for jobs in args.jobs:
         with tempfile.TemporaryDirectory() as out:

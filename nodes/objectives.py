@@ -34,6 +34,7 @@ class Settings(NodeType):
     @classmethod
     def run(cls, ctx, params: OptimizationSettings, inputs):
         ctx.backend.set_optimization_settings(params)
+        ctx.log(f"at most {params.iterations} iterations per optimization", iterations=params.iterations)
         return {"plan": inputs["plan"]}
 
 
@@ -168,7 +169,12 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
 
 
 def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
-    """The function's spec after the adjustment; None if it does not apply to this function."""
+    """The function's spec after the adjustment; None if it does not apply to this function.
+
+    Achieved x a factor of at most 1 tightens a fall-off from the lower of its achieved and current low dose
+    levels: its achieved level is the lowest low level its dose meets, which lies above the current one when
+    a few voxels miss the fall-off, and tightening must never raise it.
+    """
     spec = state.spec
     name = _field_name(params.field, spec)
     if name is None:
@@ -183,7 +189,12 @@ def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
     else:
         if state.achieved is None:
             return None
-        value = state.achieved * params.amount
+        achieved = state.achieved
+        if name == "low_dose_cgy" and params.amount <= 1:
+            # A fall-off's achieved level is set by its worst voxel: a few voxels can keep it above the current
+            # low level while the function as a whole is nearly met. Tightening then starts from the current level.
+            achieved = min(achieved, current)
+        value = achieved * params.amount
     if params.minimum is not None:
         value = max(value, params.minimum)
     if params.maximum is not None:
@@ -226,7 +237,10 @@ class OptAdjust(NodeType):
             if new is None or new == state.spec:
                 continue
             backend.update_function(tag, new)
-            ctx.log(f"adjusted {tag}: {new.describe()}")
+            name = _field_name(params.field, new)
+            old_value, new_value = getattr(state.spec, name), getattr(new, name)
+            ctx.log(f"adjusted {tag}: {name} {old_value:g} -> {new_value:g} ({new.describe()})",
+                    tag=tag, field=name, old=old_value, new=new_value)
             changed += 1
         ctx.metric("functions adjusted", changed)
         if not changed:

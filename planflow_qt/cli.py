@@ -95,6 +95,7 @@ def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False)
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from planflow_qt.report.writer import write_report
+    from planflow_qt.study.matching import matched_flow
 
     flow, code = _load_for_run(args.flow)
     if flow is None:
@@ -106,12 +107,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return code
     out_dir = args.out or Path("runs") / args.flow.name.removesuffix(".json").removesuffix(".planflow")
     outcome = _run_one(flow, args, out_dir)
-    baseline = None
+    baseline = matched = None
     if baseline_flow is not None:
         sys.stderr.write(f"baseline: {args.baseline}\n")
         baseline = _run_one(baseline_flow, args, out_dir / "baseline")
         write_report(baseline)
-    report = write_report(outcome, baseline)
+        control = matched_flow(baseline_flow, outcome.recorder.optimization_iterations)
+        if control is not None:
+            sys.stderr.write(f"iteration-matched control: {control.meta.description}\n")
+            matched = _run_one(control, args, out_dir / "matched")
+            write_report(matched)
+    report = write_report(outcome, baseline, matched=matched)
     result = outcome.result
     sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s\n"
                      f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
@@ -182,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="simulated patient variant (tumor size, position)")
     run.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default runs/FLOW)")
     run.add_argument("--baseline", type=Path, default=None, metavar="FLOW",
-                     help="also run this flow on the same case and compare side by side in the report")
+                     help="also run this flow on the same case, and again with as many optimization iterations "
+                          "as FLOW ran in total (iteration-matched control); compare side by side in the report")
     run.set_defaults(func=_cmd_run)
 
     convert = sub.add_parser("convert", help="convert a Planning-Flow file into a PlanFlow flow")

@@ -102,8 +102,8 @@ class RunContext(Protocol):
     def register_roi(self, flow_name: str, case_name: str) -> None:
         """Record that the flow's ROI `flow_name` is `case_name` in the case."""
 
-    def log(self, message: str) -> None:
-        """An informational line in the run log."""
+    def log(self, message: str, **data: Any) -> None:
+        """An informational line in the run log, with optional structured `data` (JSON values)."""
 
     def warn(self, message: str) -> None:
         """A warning in the run log and on the node."""

@@ -15,6 +15,7 @@ from typing import Any
 from planflow_qt.backends.base import Backend, UserStopped
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.catalog.spec import PortType
+from planflow_qt.engine.backend_log import backend_warnings
 from planflow_qt.engine.events import EventKind, Observer, RunEvent
 from planflow_qt.engine.graph import LoopZone
 from planflow_qt.engine.preflight import preflight
@@ -74,8 +75,8 @@ class _Context:
     def _emit(self, kind: EventKind, message: str, **data: Any) -> None:
         self.interpreter.emit(RunEvent(kind, message, self.node_id, self.node_type, self.round, data))
 
-    def log(self, message: str) -> None:
-        self._emit(EventKind.LOG, message)
+    def log(self, message: str, **data: Any) -> None:
+        self._emit(EventKind.LOG, message, **data)
 
     def warn(self, message: str) -> None:
         self._emit(EventKind.WARNING, message)
@@ -261,7 +262,7 @@ class Interpreter:
         started = time.perf_counter()
         self.backend.last_call = None
         try:
-            with self.backend.step(title):
+            with self.backend.step(title), backend_warnings(ctx.warn):
                 outputs = node_type.run(ctx, analysis.params[node_id], {k: v for k, v in inputs.items()
                                                                         if k != "when"})
         except UserStopped as exc:

@@ -10,7 +10,8 @@ from html import escape
 
 from planflow_qt.engine.events import EventKind, RunEvent
 from planflow_qt.model.document import Flow
-from planflow_qt.report.snapshots import Snapshot
+from planflow_qt.report.functions import functions_table
+from planflow_qt.report.snapshots import FunctionRow, Snapshot
 
 STYLE = """
 body{font-family:Segoe UI,Helvetica,Arial,sans-serif;margin:24px 40px;color:#1d2733;background:#fafbfc}
@@ -41,6 +42,7 @@ class RunData:
     events: list[RunEvent]
     rois: list[str]
     images: dict[str, bytes] = field(default_factory=dict)
+    functions: dict[int, list[FunctionRow]] = field(default_factory=dict)
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -120,30 +122,6 @@ def _log(events: list[RunEvent]) -> str:
     return f"<pre>{escape(chr(10).join(lines))}</pre>"
 
 
-def comparison_table(run: RunData, baseline: RunData, rows: list[tuple[str, str, str, bool | None]]) -> str:
-    """Side-by-side metrics of two runs. `rows`: (label, roi, stat key, lower is better; None: neither)."""
-    a, b = run.snapshots[-1] if run.snapshots else None, baseline.snapshots[-1] if baseline.snapshots else None
-    if a is None or b is None:
-        return "<p>Nothing to compare: a run computed no dose.</p>"
-    out = []
-    for label, roi, key, lower_better in rows:
-        va, vb = a.stats.get(roi, {}).get(key), b.stats.get(roi, {}).get(key)
-        if va is None or vb is None:
-            continue
-        diff = va - vb
-        good = (diff < 0) == lower_better if abs(diff) > 1e-9 and lower_better is not None else None
-        klass = "" if good is None else ("better" if good else "worse")
-        out.append(f"<tr><td>{escape(label)}</td><td class='num'>{va:.1f}</td><td class='num'>{vb:.1f}</td>"
-                   f"<td class='num {klass}'>{diff:+.1f}</td></tr>")
-    for goal_a, goal_b in zip(a.goals, b.goals, strict=False):
-        out.append(f"<tr><td>{escape(goal_a.roi)} {escape(goal_a.text)}</td>"
-                   f"<td class='num {'pass' if goal_a.met else 'fail'}'>{goal_a.value:.4g}</td>"
-                   f"<td class='num {'pass' if goal_b.met else 'fail'}'>{goal_b.value:.4g}</td>"
-                   f"<td class='num'>{goal_a.value - goal_b.value:+.4g}</td></tr>")
-    return (f"<table><tr><th>metric</th><th>{escape(run.flow.meta.name)}</th>"
-            f"<th>{escape(baseline.flow.meta.name)}</th><th>difference</th></tr>{''.join(out)}</table>")
-
-
 def render(run: RunData, comparison: str = "", comparison_images: dict[str, bytes] | None = None) -> str:
     """The whole report as an HTML string."""
     meta = run.flow.meta
@@ -159,11 +137,17 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
     if run.error:
         parts.append(f"<p class='fail'>{escape(run.error)}</p>")
     if comparison:
-        parts.append(f"<h2>Comparison with the baseline</h2>{comparison}")
+        parts.append("<h2>Comparison with the baseline</h2><p class='meta'>Difference: this run minus the "
+                     "other; green better, red worse (beyond 1 % for organs, 10 cGy or 0.005 CI for the target)."
+                     f"</p>{comparison}")
         for name, png in (comparison_images or {}).items():
             parts.append(_img(png, name))
     parts.append(f"<h2>Clinical goals per round</h2>{_goals_table(run.snapshots)}")
     parts.append(f"<h2>Metrics per round</h2>{_metrics_table(run.snapshots)}")
+    if run.functions:
+        parts.append("<h2>Optimization functions per round</h2><p class='meta'>Value after the round's "
+                     "optimization and normalization (weighted, dimensionless; see the function values "
+                     f"documentation) and achieved level (cGy).</p>{functions_table(run.flow, run.functions)}")
     for name, png in run.images.items():
         parts.append(f"<h2>{escape(name)}</h2>{_img(png, name)}")
     final = run.snapshots[-1] if run.snapshots else None

@@ -42,6 +42,29 @@ class Snapshot:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class FunctionRow:
+    """An optimization function as it stood: tag, description, feedback value and achieved level."""
+
+    tag: str
+    roi: str
+    type: str
+    text: str
+    value: float | None
+    achieved: float | None
+
+
+def function_rows(backend: Backend) -> list[FunctionRow]:
+    """Every optimization function of the plan with its value and achieved level now."""
+    try:
+        states = [(tag, backend.function_state(tag)) for tag in backend.function_tags()]
+    except Exception as exc:  # no plan or no functions: nothing to show
+        log.info("no function values: %s", exc)
+        return []
+    return [FunctionRow(tag, s.spec.roi, s.spec.type.value, s.spec.describe(), s.value, s.achieved)
+            for tag, s in states]
+
+
 def goal_text(goal) -> str:
     """A clinical goal as a planner writes it, e.g. `V3000cGy <= 18 %`, `Dmean <= 1250 cGy`."""
     sign = ">=" if goal.criterion.value == "AtLeast" else "<="
@@ -96,6 +119,11 @@ class RunRecorder:
         self.snapshots: list[Snapshot] = []
         self._metrics: dict[int, dict[str, float]] = {}
         self._has_dose = False
+        self._iterations = 0
+        self.optimization_iterations = 0
+        """The run's optimization budget: each optimization's maximum iterations, summed."""
+        self.functions: dict[int, list[FunctionRow]] = {}
+        """The optimization functions after each round's last optimization, by round."""
 
     def _rois(self) -> list[str]:
         return self.rois if self.rois is not None else self.backend.roi_names()
@@ -104,9 +132,15 @@ class RunRecorder:
         self.events.append(event)
         if event.kind is EventKind.METRIC:
             self._metrics.setdefault(event.round or 0, {})[event.data["name"]] = event.data["value"]
+        elif event.kind is EventKind.LOG and event.node_type == "opt.settings" and "iterations" in event.data:
+            self._iterations = int(event.data["iterations"])
         elif event.kind is EventKind.NODE_FINISHED and event.node_type in ("opt.run", "dose.normalize",
                                                                             "dose.final"):
             self._has_dose = True
+            if event.node_type == "opt.run":
+                self.optimization_iterations += self._iterations
+            if event.node_type in ("opt.run", "dose.normalize") and event.round is not None:
+                self.functions[event.round] = function_rows(self.backend)
         elif event.kind is EventKind.ROUND_FINISHED and self._has_dose:
             self.snapshots.append(take_snapshot(self.backend, self._rois(), f"round {event.round}", event.round,
                                                 self._metrics.get(event.round or 0)))
@@ -127,6 +161,7 @@ def summary(recorder: RunRecorder, status: str, rounds: int, elapsed_s: float) -
         for roi, stats in final.stats.items():
             rois[roi] = {**{k: round(v, 3) for k, v in stats.items()},
                          "dvh": [[round(d, 2), round(v, 4)] for d, v in final.dvh.get(roi, [])]}
-    return {"status": status, "rounds": rounds, "elapsed_s": round(elapsed_s, 3), "rois": rois,
+    return {"status": status, "rounds": rounds, "elapsed_s": round(elapsed_s, 3),
+            "optimization_iterations": recorder.optimization_iterations, "rois": rois,
             "goals": [vars(g) for g in final.goals] if final else [],
             "metrics": {snap.label: snap.metrics for snap in recorder.snapshots}}

@@ -6,25 +6,19 @@ import logging
 from pathlib import Path
 
 from planflow_qt.model.files import write_text_atomic
-from planflow_qt.report.html import RunData, comparison_table, render
+from planflow_qt.report.compare import comparison_html, is_target
+from planflow_qt.report.html import RunData, render
 from planflow_qt.report.plots import dose_slice_png, dvh_bands_png, dvh_compare_png, dvh_per_round_png
 from planflow_qt.report.snapshots import DVH_STEP_CGY
 
 log = logging.getLogger(__name__)
-
-TARGET_WORDS = ("PTV", "CTV", "GTV", "ITV")
-
-
-def _is_target(roi: str) -> bool:
-    return any(word in roi.upper() for word in TARGET_WORDS)
-
 
 def run_data(outcome) -> RunData:
     """The report's view of a `RunOutcome`, with its plots."""
     result = outcome.result
     data = RunData(outcome.flow, outcome.backend.name, outcome.case, result.status, result.error,
                    result.rounds, result.elapsed_s, outcome.recorder.snapshots, outcome.recorder.events,
-                   outcome.plotted_rois)
+                   outcome.plotted_rois, functions=outcome.recorder.functions)
     if data.snapshots and data.rois:
         data.images["DVH after each round"] = dvh_per_round_png(data.snapshots, data.rois)
     slice_png = _dose_slice(outcome)
@@ -70,7 +64,7 @@ def _dose_slice(outcome) -> bytes | None:
 
         grid = backend.dose_grid()
         masks = {roi: backend.roi_mask(roi) for roi in outcome.plotted_rois}
-        targets = [roi for roi in masks if _is_target(roi)] or list(masks)
+        targets = [roi for roi in masks if is_target(roi)] or list(masks)
         z = round(float(np.nonzero(masks[targets[0]])[2].mean())) if targets else grid.dose.shape[2] // 2
         where = f"z = {grid.origin_mm[2] + z * grid.voxel_mm:.0f} mm"
         prescription = float(outcome.recorder.final.stats.get(targets[0], {}).get("mean_cgy", 0)) or None
@@ -81,26 +75,18 @@ def _dose_slice(outcome) -> bytes | None:
         return None
 
 
-def comparison_rows(rois: list[str]) -> list[tuple[str, str, str, bool | None]]:
-    """Metrics compared between two runs: mean and D0.03cc of every ROI. Lower is better for an organ's
-    mean and for every hot spot; a target's mean is neither better nor worse."""
-    rows = []
-    for roi in rois:
-        rows.append((f"{roi} Dmean (cGy)", roi, "mean_cgy", None if _is_target(roi) else True))
-        rows.append((f"{roi} D0.03cc (cGy)", roi, "d0_03cc_cgy", True))
-    return rows
-
-
-def write_report(outcome, baseline=None, path: str | Path | None = None) -> Path:
-    """Write the HTML report of `outcome` (with a comparison when `baseline` is given); returns its path."""
+def write_report(outcome, baseline=None, path: str | Path | None = None, matched=None) -> Path:
+    """Write the HTML report of `outcome`; with `baseline` (and `matched`, the baseline's iteration-matched
+    control) a comparison side by side. Returns the report's path."""
     target = Path(path) if path else Path(outcome.out_dir) / "report.html"
     data = run_data(outcome)
     comparison, images = "", {}
-    if baseline is not None:
-        base = run_data(baseline)
-        comparison = comparison_table(data, base, comparison_rows(data.rois))
-        if data.snapshots and base.snapshots:
-            images["DVH comparison"] = dvh_compare_png(data.snapshots[-1], base.snapshots[-1], data.rois,
-                                                       (data.flow.meta.name, base.flow.meta.name))
+    others = [run_data(b) for b in (baseline, matched) if b is not None]
+    if others:
+        comparison = comparison_html(data.flow.meta.name, data.snapshots, data.rois,
+                                     [(b.flow.meta.name, b.snapshots) for b in others])
+        if data.snapshots and others[0].snapshots:
+            images["DVH comparison"] = dvh_compare_png(data.snapshots[-1], others[0].snapshots[-1], data.rois,
+                                                       (data.flow.meta.name, others[0].flow.meta.name))
     write_text_atomic(target, render(data, comparison, images), keep_backup=False)
     return target

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sweep a parameter of FLOW_A (repeatable: the grid of all combinations)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default studies/FLOW_A-vs-FLOW_B-CASE)")
+    parser.add_argument("--no-matched", dest="matched", action="store_false",
+                        help="skip the iteration-matched control (B run with as many iterations as A spent)")
     parser.add_argument("--fresh", action="store_true", help="discard earlier results in the output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -31,9 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run `planflow study`; print the table and the output paths."""
     from planflow_qt.model.errors import FlowFileError
+    from planflow_qt.study.report import comparisons
     from planflow_qt.study.runner import run_study
     from planflow_qt.study.spec import StudyError, StudySpec, parse_sweep
     from planflow_qt.study.table import markdown
+    from planflow_qt.study.verdict import study_verdict
 
     if args.cohort < 1 or args.jobs < 1:
         sys.stderr.write("--cohort and --jobs must be at least 1\n")
@@ -42,7 +46,7 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out or Path("studies") / stem
     try:
         spec = StudySpec(args.flow_a, args.flow_b, args.case, args.grid, args.cohort, args.seed,
-                         parse_sweep(args.sweep))
+                         parse_sweep(args.sweep), matched=args.matched)
         study = run_study(spec, out, jobs=args.jobs, scheduler=args.scheduler, fresh=args.fresh,
                           show_progress=not args.quiet)
     except FlowFileError as exc:
@@ -56,8 +60,10 @@ def run_command(args: argparse.Namespace) -> int:
                          "again to resume\n")
         return EXIT_INTERRUPTED
     for variant in study.variants:
-        sys.stdout.write(f"\n{variant.label} (A) vs {study.baseline.label} (B)\n\n"
-                         f"{markdown(study.tables[variant.key], 'A', 'B')}")
+        for other, rows in comparisons(study, variant):
+            name = other.key.upper()
+            sys.stdout.write(f"\n{variant.label} (A) vs {other.label} ({name})\n\n{markdown(rows, 'A', name)}\n"
+                             f"{study_verdict('A', name, rows)}\n")
     sys.stdout.write(f"\n{study.computed} result(s) computed, {study.reused} reused, {len(study.failed)} failed\n"
                      f"table:    {(out / 'table.md').resolve()}\nsummary:  {(out / 'study.html').resolve()}\n"
                      f"patients: {(out / 'patients.csv').resolve()}\n")

@@ -23,6 +23,7 @@ from planflow_qt.study.table import (
     fmt_percent,
     markdown,
 )
+from planflow_qt.study.verdict import study_verdict
 from planflow_qt.study.worker import result_name
 
 PATIENT_FIELDS = ["variant", "label", "seed", "status", "error", "rounds", "wall_s"]
@@ -36,12 +37,13 @@ def _csv(rows: list[list]) -> str:
 
 def patients_csv(study) -> str:
     """One row per (flow variant, patient): status, error, rounds, wall time and every metric."""
-    flows = [*study.variants, study.baseline]
     rows = []
     names: dict[str, None] = {}
     for seed in study.spec.seeds:
-        for variant in flows:
-            result = study.results[result_name(variant.key, seed)]
+        for variant in study.flows:
+            result = study.results.get(result_name(variant.key, seed))
+            if result is None:
+                continue
             metrics = flat(result.get("metrics", {}))
             names.update(dict.fromkeys(metrics))
             rows.append(([variant.key, variant.label, seed, result["status"], result.get("error", ""),
@@ -62,7 +64,7 @@ def boxplots_png(study) -> bytes:
     """One panel per key metric, one box per flow variant, over the patients that completed."""
     plt = _pyplot()
     metrics = _box_metrics(study)
-    flows = [*study.variants, study.baseline]
+    flows = study.flows
     cols = min(max(len(metrics), 1), 3)
     rows = max((len(metrics) + cols - 1) // cols, 1)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
@@ -85,9 +87,17 @@ def boxplots_png(study) -> bytes:
     return _png(fig)
 
 
+def comparisons(study, variant) -> list:
+    """(other flow, comparison rows) of a variant of A: against B, then against B's iteration-matched control."""
+    out = [(study.baseline, study.tables[variant.key])]
+    if variant.key in study.matched:
+        out.append((study.matched[variant.key], study.matched_tables[variant.key]))
+    return out
+
+
 def _html_table(rows, name_a: str, name_b: str) -> str:
     head = (f"<tr><th>metric</th><th>{escape(name_a)}<br>mean ± SD</th><th>{escape(name_b)}<br>mean ± SD</th>"
-            "<th>A − B</th><th>%</th><th>p (Wilcoxon)</th><th>n</th></tr>")
+            f"<th>{escape(name_a)} − {escape(name_b)}</th><th>%</th><th>p (Wilcoxon)</th><th>n</th></tr>")
     body = "".join(f"<tr><td>{escape(r.metric)}</td><td class='num'>{fmt_mean_sd(r.mean_a, r.sd_a, r.mean_b)}</td>"
                    f"<td class='num'>{fmt_mean_sd(r.mean_b, r.sd_b, r.mean_b)}</td>"
                    f"<td class='num'>{fmt(r.difference, r.mean_b)}</td>"
@@ -99,8 +109,10 @@ def _html_table(rows, name_a: str, name_b: str) -> str:
 def _patients_html(study) -> str:
     rows = []
     for seed in study.spec.seeds:
-        for variant in [*study.variants, study.baseline]:
-            r = study.results[result_name(variant.key, seed)]
+        for variant in study.flows:
+            r = study.results.get(result_name(variant.key, seed))
+            if r is None:
+                continue
             css = "pass" if r["status"] == "completed" else "fail"
             rows.append(f"<tr><td>{seed}</td><td>{variant.key.upper()}</td><td class='{css}'>{escape(r['status'])}"
                         f"</td><td class='num'>{r.get('rounds', 0)}</td><td class='num'>{r.get('wall_s', 0):.1f}</td>"
@@ -111,9 +123,9 @@ def _patients_html(study) -> str:
 
 def study_html(study, boxplots: bytes) -> str:
     """The study summary as one HTML file with the box plots inlined."""
-    spec, b = study.spec, study.baseline
+    spec = study.spec
     seeds = spec.seeds
-    flows = "".join(f"<li><b>{v.key.upper()}</b>: {escape(v.label)}</li>" for v in [*study.variants, b])
+    flows = "".join(f"<li><b>{v.key.upper()}</b>: {escape(v.label)}</li>" for v in study.flows)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Cohort study - PlanFlow</title>"
              f"<style>{STYLE}</style></head><body><h1>Cohort study: {escape(spec.flow_a.name)} vs "
              f"{escape(spec.flow_b.name)}</h1>",
@@ -124,8 +136,10 @@ def study_html(study, boxplots: bytes) -> str:
              "<p class='meta'>Paired over the patients where both flows completed; p: two-sided Wilcoxon "
              "signed-rank test (SciPy); SD: sample standard deviation.</p>"]
     for variant in study.variants:
-        parts.append(f"<h2>{escape(variant.label)} (A) vs {escape(b.label)} (B)</h2>"
-                     f"{_html_table(study.tables[variant.key], 'A', 'B')}")
+        for other, rows in comparisons(study, variant):
+            parts.append(f"<h2>{escape(variant.label)} (A) vs {escape(other.label)} ({other.key.upper()})</h2>"
+                         f"{_html_table(rows, 'A', other.key.upper())}"
+                         f"<p><b>{escape(study_verdict('A', other.key.upper(), rows))}</b></p>")
     parts.append(f"<h2>Box plots</h2>{_img(boxplots, 'box plots')}")
     parts.append(f"<h2>Patients</h2>{_patients_html(study)}</body></html>")
     return "\n".join(parts)
@@ -138,9 +152,10 @@ def write_outputs(study) -> None:
     table_rows = [["variant", *HEADER]]
     md = []
     for variant in study.variants:
-        table_rows += [[variant.label, *csv_row(r)] for r in study.tables[variant.key]]
-        md.append(f"## {variant.label} (A) vs {study.baseline.label} (B)\n\n"
-                  f"{markdown(study.tables[variant.key], 'A', 'B')}")
+        for other, rows in comparisons(study, variant):
+            table_rows += [[f"{variant.label} vs {other.label}", *csv_row(r)] for r in rows]
+            md.append(f"## {variant.label} (A) vs {other.label} ({other.key.upper()})\n\n"
+                      f"{markdown(rows, 'A', other.key.upper())}\n{study_verdict('A', other.key.upper(), rows)}\n")
     write_text_atomic(out / "table.csv", _csv(table_rows), keep_backup=False)
     write_text_atomic(out / "table.md", "\n".join(md), keep_backup=False)
     boxplots = boxplots_png(study)

@@ -43,6 +43,8 @@ class StudySpec:
     cohort: int = 10
     seed: int = 0
     sweep: dict[str, list[Any]] = field(default_factory=dict)
+    matched: bool = True
+    """Also run B's iteration-matched control: B with as many optimization iterations as A spent."""
 
     @property
     def seeds(self) -> list[int]:

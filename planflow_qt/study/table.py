@@ -72,7 +72,7 @@ def csv_row(row: Comparison) -> list[Any]:
 
 def markdown(rows: list[Comparison], name_a: str, name_b: str) -> str:
     """A Markdown table of the comparisons."""
-    lines = [f"| Metric | {name_a} (mean ± SD) | {name_b} (mean ± SD) | A − B | % | p (Wilcoxon) | n |",
+    lines = [f"| Metric | {name_a} (mean ± SD) | {name_b} (mean ± SD) | {name_a} − {name_b} | % | p (Wilcoxon) | n |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.metric} | {fmt_mean_sd(r.mean_a, r.sd_a, r.mean_b)} | {fmt_mean_sd(r.mean_b, r.sd_b, r.mean_b)} | "
               f"{fmt(r.difference, r.mean_b)} | {fmt_percent(r.percent)} | {fmt_p(r)} | {r.n} |" for r in rows]

@@ -56,7 +56,8 @@ def run_patient(task: PatientTask) -> dict[str, Any]:
             outcome = execute(flow, backend, None, case=task.case)
         summary = outcome.summary
         result.update(status=outcome.result.status, error=outcome.result.error or "",
-                      rounds=outcome.result.rounds, metrics=patient_metrics(summary))
+                      rounds=outcome.result.rounds, metrics=patient_metrics(summary),
+                      optimization_iterations=summary.get("optimization_iterations", 0))
     except Exception as exc:  # a failed patient is recorded; the study goes on
         log.warning("%s failed: %s", task.name, exc)
         result.update(status="failed", error=f"{type(exc).__name__}: {exc}", rounds=0, metrics={})

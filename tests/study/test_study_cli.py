@@ -19,7 +19,8 @@ def test_study_prints_the_table_and_paths(small_flows, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert "| Lungs Dmean <= 1250 cGy |" in out and "n/a: 1 pair(s)" in out
-    assert "2 result(s) computed, 0 reused, 0 failed" in out
+    assert "3 result(s) computed, 0 reused, 0 failed" in out  # A, B and B's iteration-matched control
+    assert "(iteration-matched to " in out and out.count("Verdict:") == 2
     assert str((tmp_path / "study.html").resolve()) in out
 
 

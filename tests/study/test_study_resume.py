@@ -31,7 +31,7 @@ def counted(monkeypatch):
 def first_run(small_flows, tmp_path_factory):
     """A two-patient study run once; later tests resume copies of it."""
     out = tmp_path_factory.mktemp("study")
-    spec = StudySpec(*small_flows, case="lung", grid_mm=10.0, cohort=2, seed=3)
+    spec = StudySpec(*small_flows, case="lung", grid_mm=10.0, cohort=2, seed=3, matched=False)
     return spec, out, run_study(spec, out)
 
 
@@ -61,13 +61,13 @@ def test_resume_computes_only_missing_results(first_run, counted):
     assert counted == ["b-seed0004"]
     assert (again.computed, again.reused) == (1, 3)
     counted.clear()
-    grown = run_study(StudySpec(spec.flow_a, spec.flow_b, "lung", 10.0, cohort=3, seed=3), out)
+    grown = run_study(StudySpec(spec.flow_a, spec.flow_b, "lung", 10.0, cohort=3, seed=3, matched=False), out)
     assert counted == ["a-seed0005", "b-seed0005"] and grown.reused == 4
 
 
 def test_other_study_in_the_folder_is_refused(first_run, counted):
     spec, out, _ = first_run
-    other = StudySpec(spec.flow_b, spec.flow_a, "lung", 10.0, cohort=2, seed=3)
+    other = StudySpec(spec.flow_b, spec.flow_a, "lung", 10.0, cohort=2, seed=3, matched=False)
     with pytest.raises(StudyError, match=r"different study.*--fresh"):
         run_study(other, out)
     assert counted == []
@@ -78,7 +78,7 @@ def test_fresh_discards_results(small_flows, tmp_path, counted):
     run_study(spec, tmp_path)
     run_study(StudySpec(*small_flows, case="lung", grid_mm=10.0, cohort=1, seed=0, sweep={}), tmp_path,
               fresh=True)
-    assert counted == ["a-seed0000", "b-seed0000"] * 2
+    assert counted == ["a-seed0000", "b-seed0000", "ma-seed0000"] * 2
 
 
 def test_failed_patient_is_recorded_and_study_goes_on(small_flows, tmp_path, monkeypatch):
@@ -91,7 +91,7 @@ def test_failed_patient_is_recorded_and_study_goes_on(small_flows, tmp_path, mon
 
     monkeypatch.setattr(simulated, "SimulatedBackend", backend)
     study = run_study(StudySpec(*small_flows, case="lung", grid_mm=10.0, cohort=2, seed=0), tmp_path)
-    assert sorted(study.failed) == ["a-seed0001", "b-seed0001"]
+    assert sorted(study.failed) == ["a-seed0001", "b-seed0001"]  # and no control for the failed A
     assert study.tables["a"][0].n == 1
     rows = {(r["variant"], r["seed"]): r for r in csv.DictReader((tmp_path / "patients.csv").open(encoding="utf-8"))}
     assert rows[("a", "1")]["status"] == "failed"

@@ -48,6 +48,6 @@ def test_sweep_study_has_a_table_per_variant(small_flows, tmp_path):
     spec = StudySpec(*small_flows, grid_mm=10.0, cohort=1, sweep=parse_sweep(["tighten.amount=0.9,0.98"]))
     study = run_study(spec, tmp_path)
     assert set(study.tables) == {"a00", "a01"}
-    assert len(list((tmp_path / "results").glob("*.json"))) == 3
+    assert len(list((tmp_path / "results").glob("*.json"))) == 5  # each variant has its matched control
     assert "tighten.amount=0.9 (A)" in (tmp_path / "table.md").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "study.json").read_text(encoding="utf-8"))["sweep"] == {"tighten.amount": [0.9, 0.98]}

@@ -35,7 +35,7 @@ from planflow_qt.backends.simulated.dose_engine import (
     cached_influence,
 )
 from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
-from planflow_qt.backends.simulated.objectives import Term, fall_off_reference
+from planflow_qt.backends.simulated.objectives import Term, fall_off_term
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
 from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
 from planflow_qt.backends.simulated.robust import RobustProblem
@@ -134,6 +134,7 @@ class SimulatedBackend:
         self._scenario_doses: dict[tuple, ScenarioDoses] = {}
         self._scenario: int | None = None
         self._pool: tuple[tuple, np.ndarray] | None = None
+        self._grid_replaced = False
 
     # -- the case --------------------------------------------------------------------------------------
     @property
@@ -218,9 +219,10 @@ class SimulatedBackend:
         """Create a plan and its beam set; return the plan name."""
         if setup.name in self._plans:
             raise BackendError(f"a plan named {setup.name!r} already exists")
-        if abs(setup.dose_grid_cm * 10.0 - self.voxel_mm) > 1e-6:
-            log.info("dose grid %.2f cm requested; the phantom's grid is %.2f cm", setup.dose_grid_cm,
-                     self.voxel_mm / 10.0)
+        if abs(setup.dose_grid_cm * 10.0 - self.voxel_mm) > 1e-6 and not self._grid_replaced:
+            self._grid_replaced = True
+            log.warning("the plan's %.2f cm dose grid is replaced by the phantom's %.2f cm grid (the simulated "
+                        "patient has one grid; --grid chooses it)", setup.dose_grid_cm, self.voxel_mm / 10.0)
         self._plan = self._plans[setup.name] = _Plan(name=setup.name, setup=setup)
         return setup.name
 
@@ -496,8 +498,7 @@ class SimulatedBackend:
         if plan.prescription is None:
             raise BackendError("DoseFallOff needs a prescription: its ROI is the fall-off's target")
         distance = self._distance_mm(plan.prescription.roi).ravel()[self._geometry().rows[rows]]
-        reference = np.where(distance > 0, fall_off_reference(spec, distance), np.inf)
-        return Term(spec=spec, rows=rows, roi_volume_cc=volume, reference=reference)
+        return fall_off_term(spec, rows, volume, distance)
 
     def _problem(self, plan: _Plan) -> Problem:
         if not plan.functions:
@@ -550,11 +551,18 @@ class SimulatedBackend:
         self.last_optimization = result
         plan.weights, plan.weights_key = result.weights, key
         self._set_dose(plan, problem.dose(result.weights).astype(np.float64))
-        for term, dose in problem.term_doses(result.weights):
-            if term.spec.constraint:
-                violation, _ = term.value_and_gradient(dose)
-                if violation > 1e-6:
-                    log.warning("constraint %s is violated (penalty %.3g)", term.spec.tag, violation)
+        for tag, violation in self._violated_constraints(plan):
+            log.info("constraint %s is violated after the optimization (value %.3g)", tag, violation)
+
+    def _violated_constraints(self, plan: _Plan) -> list[tuple[str, float]]:
+        """(tag, value) of the constraints the current dose violates."""
+        out = []
+        for tag, spec in plan.functions.items():
+            if spec.constraint:
+                value, _ = self._feedback(plan, spec)
+                if value > 1e-6:
+                    out.append((tag, value))
+        return out
 
     def _set_dose(self, plan: _Plan, dose_rows: np.ndarray | None) -> None:
         plan.dose_rows = dose_rows
@@ -586,6 +594,9 @@ class SimulatedBackend:
         plan.weights = plan.weights * factor
         self._set_dose(plan, plan.dose_rows * factor)
         log.info("normalized to %s: x %.4f", rx.roi, factor)
+        for tag, violation in self._violated_constraints(plan):
+            log.warning("constraint %s is violated after normalization to the prescription (value %.3g)",
+                        tag, violation)
 
     def compute_final_dose(self, algorithm: DoseAlgorithm) -> None:
         """Recompute the dose from the beamlet weights. A photon CollapsedCone (or MonteCarlo) dose uses

@@ -1,13 +1,23 @@
 """Optimization functions: value, analytic gradient and achieved level of every RayStation function type.
 
-Each term penalizes how far the dose of its ROI's voxels misses the function's dose level, as a miss
-relative to that level (RayStation style), so feedback values are dimensionless and comparable with
-RayStation's (e.g. the 4e-4 threshold of the lung progressive study): value = weight x mean over the ROI of
-the squared relative miss, or the squared relative miss of the EUD for EUD functions. The miss is taken
-relative to the larger of the dose and the level: for a nearly met function this is the level-normalized
-miss (a function just tightened to 0.98 x its achieved dose reads weight x 4e-4), while a function missed
-by far (a normal-tissue MaxEud at 10 % of the prescription) adds at most its weight instead of drowning
-every other term. Constraints are the same penalties; the optimizer gives them a stiff weight.
+A function's value is a quadratic penalty normalized by its dose level, as RayStation's feedback values
+are, so values are dimensionless and a threshold such as the lung study's 4e-4 means the same thing on
+every ROI: a miss of 2 % of the level squared. Per type (d: a voxel's dose, L: the level, `_+` keeps
+misses on the penalized side only):
+
+- MinDose / MaxDose: mean over the ROI of ((L - d)_+ / L)^2, resp. ((d - L)_+ / L)^2.
+- MinDvh / MaxDvh: the same, over the voxels that keep the DVH from its point (the coldest voxels missing
+  from the required volume, the hottest voxels beyond the allowed volume), averaged over the ROI.
+- UniformDose: mean over the ROI of ((d - L) / L)^2.
+- MinEud / MaxEud / TargetEud: ((EUD - L) / L)^2, one-sided for Min and Max.
+- DoseFallOff: the reference dose r falls linearly from the high level at the target surface to the low
+  level L at the low-dose distance; every voxel of the ROI outside the target adds ((d - r)_+ / L)^2 (L is
+  the level a flow tightens), and the sum is averaged over the voxels of the fall-off region (outside the
+  target, within the low-dose distance; at least the nearest shell of voxels), not over the whole ROI.
+- UniformityConstraint: ((CV - c) / c)_+^2 with CV the standard deviation over the mean and c its limit.
+
+Values here exclude the weight; the backend's feedback multiplies by it (see docs/function_values.md).
+Constraints are the same penalties; the optimizer gives them a stiff weight.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ EUD_FLOOR = 1e-3
 """Doses are floored at this fraction of the dose level before computing an EUD (negative a, zero dose)."""
 
 _NEGLIGIBLE = math.log(1e-16)
+_EUD_TYPES = (FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD)
 
 
 def eud(dose: np.ndarray, a: float, floor: float) -> tuple[float, np.ndarray, np.ndarray]:
@@ -56,20 +67,21 @@ class Term:
     """One function bound to its voxels: `rows` index the dose rows.
 
     A DoseFallOff carries its `reference` dose per row (infinite inside the target, whose voxels it
-    ignores).
+    ignores) and `region`, the number of voxels of its fall-off region its value is averaged over.
     """
 
     spec: FunctionSpec
     rows: np.ndarray
     roi_volume_cc: float
     reference: np.ndarray | None = None
+    region: int | None = None
 
     def __post_init__(self) -> None:
-        self.count = int(np.isfinite(self.reference).sum()) if self.reference is not None else self.rows.size
+        self.count = self.region if self.region is not None else self.rows.size
 
     @property
     def level(self) -> float:
-        """The dose that normalizes the penalty (the fall-off's high dose level)."""
+        """The function's dose level (for a fall-off, its high dose level: the EUD floor's scale)."""
         s = self.spec
         level = s.high_dose_cgy if s.type is FunctionType.DOSE_FALL_OFF else s.dose_cgy
         return max(level, 1e-6)
@@ -82,41 +94,38 @@ class Term:
         return min(1.0, (s.volume_cc or 0.0) / max(self.roi_volume_cc, 1e-9))
 
     def value_and_gradient(self, dose: np.ndarray) -> tuple[float, np.ndarray]:
-        """Unweighted penalty and its gradient with respect to the dose of `rows` (same order)."""
+        """Unweighted value and its gradient with respect to the dose of `rows` (same order)."""
         value, idx, grad = self.penalty(dose)
         dense = np.zeros_like(dose)
         dense[idx] = grad
         return value, dense
 
     def penalty(self, dose: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Unweighted penalty and its gradient as (voxel indices, values): most voxels have none."""
+        """Unweighted value and its gradient as (voxel indices, values): most voxels have none."""
         t, level, n = self.spec.type, self.level, max(self.count, 1)
         if t is FunctionType.UNIFORMITY_CONSTRAINT:
             value, grad = self._uniformity(dose)
             return value, np.arange(dose.size), grad
-        if t in (FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD):
+        if t in _EUD_TYPES:
             value, idx, grad = eud(dose, self.spec.eud_a, EUD_FLOOR * level)
-            miss, slope = relative_miss(np.asarray(value), level)
+            miss = (value - level) / level
             if (t is FunctionType.MIN_EUD and miss > 0) or (t is FunctionType.MAX_EUD and miss < 0):
                 return 0.0, idx[:0], grad[:0]
-            return float(miss * miss), idx, (2.0 * miss * slope) * grad
+            return miss * miss, idx, (2.0 * miss / level) * grad
+        target = level
         if t is FunctionType.DOSE_FALL_OFF:
             idx = np.flatnonzero(dose > self.reference)
-            d, ref = dose[idx], self.reference[idx]
-            big = np.maximum(d, level)
-            x = (d - ref) / big
-            slope = np.where(d > level, ref / (big * big), 1.0 / level)
+            target, level = self.reference[idx], max(self.spec.low_dose_cgy, 1e-6)  # L: the level a flow tightens
+        elif t is FunctionType.MAX_DOSE:
+            idx = np.flatnonzero(dose > level)
+        elif t is FunctionType.MIN_DOSE:
+            idx = np.flatnonzero(dose < level)
+        elif t in (FunctionType.MAX_DVH, FunctionType.MIN_DVH):
+            idx = self._dvh_excess(dose, level)
         else:
-            if t is FunctionType.MAX_DOSE:
-                idx = np.flatnonzero(dose > level)
-            elif t is FunctionType.MIN_DOSE:
-                idx = np.flatnonzero(dose < level)
-            elif t in (FunctionType.MAX_DVH, FunctionType.MIN_DVH):
-                idx = self._dvh_excess(dose, level)
-            else:
-                idx = np.arange(dose.size)
-            x, slope = relative_miss(dose[idx], level)
-        return float(x @ x) / n, idx, 2.0 * x * slope / n
+            idx = np.arange(dose.size)
+        x = (dose[idx] - target) / level
+        return float(x @ x) / n, idx, 2.0 * x / (level * n)
 
     def _dvh_excess(self, dose: np.ndarray, level: float) -> np.ndarray:
         """Voxels a DVH function penalizes: those between its level and the dose at its volume."""
@@ -146,8 +155,8 @@ class Term:
         return excess * excess, (2.0 * excess / limit) * d_cv
 
     def achieved(self, dose: np.ndarray) -> float | None:
-        """The achieved level: min/max dose, dose at the DVH volume, EUD; for a dose fall-off, the low dose
-        level at which its reference profile would be just met (what tightening a fall-off scales)."""
+        """The achieved level: the min or max dose, the mean for UniformDose, the dose at the DVH volume,
+        the EUD; for a dose fall-off, the lowest low level its dose meets. None for a UniformityConstraint."""
         t = self.spec.type
         if dose.size == 0:
             return None
@@ -159,38 +168,51 @@ class Term:
             return float(dose.mean())
         if t in (FunctionType.MIN_DVH, FunctionType.MAX_DVH):
             return dvh.dose_at_volume(dose, self.volume_fraction())
-        if t in (FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD):
+        if t in _EUD_TYPES:
             return eud(dose, self.spec.eud_a, EUD_FLOOR * self.level)[0]
         if t is FunctionType.DOSE_FALL_OFF:
             return self._fall_off_achieved(dose)
         return None
 
     def _fall_off_achieved(self, dose: np.ndarray) -> float | None:
+        """The lowest low level whose reference the dose outside the target stays under.
+
+        The reference at a voxel a fraction f of the way down the fall-off is high - (high - low) x f, so
+        the voxel is met by any low level from high - (high - d) / f. Voxels at or above the high level
+        are missed by every low level and say nothing about it: they are left out.
+        """
         high, low = self.spec.high_dose_cgy, self.spec.low_dose_cgy
         outside = np.isfinite(self.reference)
         d, ref = dose[outside], self.reference[outside]
-        if d.size == 0:
-            return None
         if high - low <= 1e-9:
-            return float(min(d.max(), high))
-        # The reference falls from `high` at the target surface to the low level over the distance: a
-        # voxel at fraction f of that fall is just met by the low level high - (high - d) / f.
+            return float(low)
         fall = (high - ref) / (high - low)
-        ahead = fall > 1e-6
-        if not ahead.any():
+        use = (fall > 1e-6) & (d < high)
+        if not use.any():
             return None
-        needed = high - (high - d[ahead]) / fall[ahead]
-        return float(np.clip(needed.max(), 0.0, high))
-
-
-def relative_miss(dose: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """(dose - level) / max(dose, level) and its derivative with respect to the dose."""
-    big = np.maximum(dose, level)
-    return (dose - level) / big, level / (big * big)
+        return max(0.0, float((high - (high - d[use]) / fall[use]).max()))
 
 
 def fall_off_reference(spec: FunctionSpec, distance_mm: np.ndarray) -> np.ndarray:
-    """Reference dose of a DoseFallOff: high at the target surface, falling linearly to low at the distance."""
+    """Reference dose of a DoseFallOff: high at the target surface, falling linearly to low at the distance;
+    infinite inside the target (distance 0), which the function ignores."""
     span = max(spec.low_dose_distance_cm * 10.0, 1e-6)
     frac = np.clip(distance_mm / span, 0.0, 1.0)
-    return spec.high_dose_cgy - (spec.high_dose_cgy - spec.low_dose_cgy) * frac
+    reference = spec.high_dose_cgy - (spec.high_dose_cgy - spec.low_dose_cgy) * frac
+    return np.where(distance_mm > 0, reference, np.inf)
+
+
+def fall_off_term(spec: FunctionSpec, rows: np.ndarray, roi_volume_cc: float, distance_mm: np.ndarray) -> Term:
+    """A DoseFallOff bound to its voxels, `distance_mm` from the target surface per row.
+
+    Its region is the voxels outside the target within the low-dose distance, or the nearest shell of
+    voxels when the grid has none that close.
+    """
+    outside = distance_mm > 0
+    span = spec.low_dose_distance_cm * 10.0
+    region = int((outside & (distance_mm <= span + 1e-6)).sum())
+    if region == 0 and outside.any():
+        nearest = float(distance_mm[outside].min())
+        region = int((outside & (distance_mm <= nearest * 1.001)).sum())
+    return Term(spec=spec, rows=rows, roi_volume_cc=roi_volume_cc, reference=fall_off_reference(spec, distance_mm),
+                region=region)
