@@ -12,6 +12,8 @@ from planflow_qt.model.planning import (
     DOSE_FALL_OFF_TYPES,
     DVH_TYPES,
     EUD_TYPES,
+    MAX_DOSE_CGY,
+    MAX_VOLUME_CC,
     FunctionParameters,
     FunctionSpec,
     FunctionState,
@@ -133,12 +135,12 @@ class AdjustParams(Strict):
                                        description="Functions to change when none is wired")
     only_if_value: Comparison | None = Field(None, description="Change only functions whose value meets this "
                                                                "test (e.g. < 4e-4); none: all selected")
-    value_threshold: float = Field(4e-4, ge=0, description="Threshold of the function value test")
+    value_threshold: float = Field(4e-4, ge=0, le=1e6, description="Threshold of the function value test")
     field: AdjustField = Field(AdjustField.DOSE, description="What is changed")
     mode: AdjustMode = Field(AdjustMode.SCALE, description="set to, multiply by, add, or achieved x amount")
     amount: float = Field(1.0, ge=-1e6, le=1e6, description="The value, factor or increment")
-    minimum: float | None = Field(None, description="Never below this (same unit as the field)")
-    maximum: float | None = Field(None, description="Never above this (same unit as the field)")
+    minimum: float | None = Field(None, ge=-1e6, le=1e6, description="Never below this (same unit as the field)")
+    maximum: float | None = Field(None, ge=-1e6, le=1e6, description="Never above this (same unit as the field)")
 
     @model_validator(mode="after")
     def _sensible(self) -> AdjustParams:
@@ -147,7 +149,29 @@ class AdjustParams(Strict):
                              f"{self.field.value}")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError("minimum is above maximum")
+        low, high, unit = ADJUST_LIMITS[self.field]
+        checked = [("minimum", self.minimum), ("maximum", self.maximum)]
+        if self.mode is AdjustMode.SET:
+            checked.append(("amount", self.amount))
+        for name, value in checked:
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"{name} {value:g} is outside what a function's {self.field.value} may be "
+                                 f"({low:g} to {high:g}{unit}): give a value in that range")
         return self
+
+
+ADJUST_LIMITS = {AdjustField.WEIGHT: (0.0, 1e6, ""), AdjustField.DOSE: (0.0, MAX_DOSE_CGY, " cGy"),
+                 AdjustField.VOLUME: (0.0, MAX_VOLUME_CC, " % or cc"), AdjustField.EUD_A: (-200.0, 200.0, ""),
+                 AdjustField.STD_DEV: (0.0, 100.0, " %")}
+"""The range of each adjustable field, as the function parameters document it."""
+
+
+def _function_limits(name: str) -> tuple[float, float]:
+    """The documented range (ge, le) of a FunctionParameters field."""
+    metadata = FunctionParameters.model_fields[name].metadata
+    low = next(m.ge for m in metadata if hasattr(m, "ge"))
+    high = next(m.le for m in metadata if hasattr(m, "le"))
+    return low, high
 
 
 def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
@@ -167,8 +191,10 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
     return None if spec.type is FunctionType.UNIFORMITY_CONSTRAINT else "dose_cgy"
 
 
-def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
-    """The function's spec after the adjustment; None if it does not apply to this function."""
+def adjusted(state: FunctionState, params: AdjustParams, warn=None) -> FunctionSpec | None:
+    """The function's spec after the adjustment; None if it does not apply to this function.
+
+    A value beyond the function's documented range is clamped to it, and `warn(message)` is told."""
     spec = state.spec
     name = _field_name(params.field, spec)
     if name is None:
@@ -192,7 +218,11 @@ def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
         value = min(value, spec.high_dose_cgy)
     if name == "volume_percent":
         value = min(max(value, 0.0), 100.0)
-    return spec.model_copy(update={name: max(value, 0.0) if name != "eud_a" else value})
+    low, high = _function_limits(name)
+    if not low <= value <= high and warn is not None:
+        warn(f"{state.spec.tag or state.spec.roi}: {name} {value:g} is outside its range {low:g} to {high:g}; "
+             f"clamped to {min(max(value, low), high):g}")
+    return spec.model_copy(update={name: min(max(value, low), high)})
 
 
 class OptAdjust(NodeType):
@@ -222,7 +252,7 @@ class OptAdjust(NodeType):
                 ctx.warn(f"{tag}: the planning system gives no achieved level for a {state.spec.type.value}; "
                          "not adjusted")
                 continue
-            new = adjusted(state, params)
+            new = adjusted(state, params, ctx.warn)
             if new is None or new == state.spec:
                 continue
             backend.update_function(tag, new)

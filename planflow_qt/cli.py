@@ -1,6 +1,7 @@
 """The `planflow` command: nodes, validate, run (and edit, when the editor is installed).
 
-Exit codes: 0 success; 1 flow invalid; 2 file unreadable or not JSON; 3 run failed.
+Exit codes: 0 success; 1 flow or option invalid; 2 file unreadable or not JSON, or an output not writable;
+3 run failed; 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _cmd_nodes(args: argparse.Namespace) -> int:
@@ -80,21 +81,39 @@ def _load_for_run(path: Path):
     return (None, EXIT_INVALID) if problems else (flow, EXIT_OK)
 
 
-def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False):
-    from planflow_qt.backends import make_backend
+def _run_one(flow, args: argparse.Namespace, backend, out_dir: Path, quiet: bool = False):
+    from planflow_qt.cli_options import stop_cleanly_on_ctrl_c
     from planflow_qt.progress import ConsoleProgress
     from planflow_qt.runner import execute
 
-    backend = make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
     progress = ConsoleProgress(quiet=quiet)
     try:
-        return execute(flow, backend, out_dir, case=args.case, observers=[progress])
+        with stop_cleanly_on_ctrl_c() as hook:
+            return execute(flow, backend, out_dir, case=args.case, observers=[progress], interpreter_hook=hook)
     finally:
         progress.close()
 
 
+def _make_backend(args: argparse.Namespace):
+    """The backend of `planflow run`, or None after saying why it cannot be made."""
+    from planflow_qt.backends import BackendError, make_backend
+    from planflow_qt.cli_options import simulated_option_problems
+
+    if args.backend == "simulated":
+        problems = simulated_option_problems(args.case, args.grid, args.seed)
+        if problems:
+            sys.stderr.write("".join(f"planflow run: {problem}\n" for problem in problems))
+            return None
+    try:
+        return make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
+    except BackendError as exc:
+        sys.stderr.write(f"planflow run: --backend {args.backend}: {exc}\n")
+        return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from planflow_qt.report.writer import write_report
+    from planflow_qt.run_folder import RunFolderError
 
     flow, code = _load_for_run(args.flow)
     if flow is None:
@@ -104,21 +123,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         baseline_flow, code = _load_for_run(args.baseline)
         if baseline_flow is None:
             return code
+    backend = _make_backend(args)
+    if backend is None:
+        return EXIT_INVALID
     out_dir = args.out or Path("runs") / args.flow.name.removesuffix(".json").removesuffix(".planflow")
-    outcome = _run_one(flow, args, out_dir)
-    baseline = None
-    if baseline_flow is not None:
-        sys.stderr.write(f"baseline: {args.baseline}\n")
-        baseline = _run_one(baseline_flow, args, out_dir / "baseline")
-        write_report(baseline)
-    report = write_report(outcome, baseline)
+    try:
+        outcome = _run_one(flow, args, backend, out_dir)
+        baseline = None
+        if baseline_flow is not None and outcome.result.status != "stopped":
+            sys.stderr.write(f"baseline: {args.baseline}\n")
+            baseline = _run_one(baseline_flow, args, _make_backend(args), out_dir / "baseline")
+            write_report(baseline)
+        report = write_report(outcome, baseline)
+    except RunFolderError as exc:
+        sys.stderr.write(f"planflow run: {exc}\n")
+        return EXIT_UNREADABLE
+    except OSError as exc:
+        sys.stderr.write(f"planflow run: {exc}: choose another --out\n")
+        return EXIT_UNREADABLE
     result = outcome.result
     sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s\n"
                      f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
                      f"log:     {(out_dir / 'run.jsonl').resolve()}\n")
     if result.status != "completed":
-        sys.stderr.write(f"{result.error}\n")
-        return EXIT_INVALID if result.status == "invalid" else EXIT_RUN_FAILED
+        sys.stderr.write(f"{result.error}\n" + "".join(f"{line}\n" for line in outcome.unsaved))
+        return {"invalid": EXIT_INVALID, "stopped": EXIT_INTERRUPTED}.get(result.status, EXIT_RUN_FAILED)
     return EXIT_OK
 
 
@@ -137,6 +166,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FileSaveError
     from planflow_qt.model.files import FlowFileError, read_json, save_flow
     from planflow_qt.model.legacy import convert_legacy, is_legacy
 
@@ -154,7 +184,11 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     problems = validate(flow)
     for problem in problems:
         sys.stderr.write(problem.format(str(args.output)) + "\n")
-    save_flow(flow, args.output)
+    try:
+        save_flow(flow, args.output)
+    except FileSaveError as exc:
+        sys.stderr.write(f"planflow convert: -o {exc}\n")
+        return EXIT_UNREADABLE
     sys.stdout.write(f"{args.output}: {len(flow.nodes)} nodes, {len(flow.edges)} wires, {len(warnings)} warning(s)\n")
     return EXIT_INVALID if problems else EXIT_OK
 
@@ -213,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"planflow {args.command}: interrupted (Ctrl+C)\n")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ class ConsoleProgress:
             out.print(f"[bold red]failed[/bold red] {event.message}")
         elif kind is EventKind.RUN_STOPPED:
             self.close()
-            out.print(f"[yellow]stopped[/yellow] {event.message}")
+            out.print(f"[yellow]{event.message}[/yellow]")
         elif kind is EventKind.RUN_FINISHED:
             self.close()
             out.print(f"[bold green]{event.message}[/bold green]")

@@ -175,6 +175,12 @@ class _Checker:
             if name in matched:
                 self.add(node_id, "params.name", f"ROI {name!r} is an ROI of the case (matched by "
                          f"{matched[name]}): a created ROI needs a new name")
+        known = sorted(created.keys() | matched.keys())
+        for node_id, params in self.params.items():
+            for field, name in self.types[node_id].referenced_rois(params):
+                if name not in created and name not in matched:
+                    self.add(node_id, field, f"ROI {name!r} is not an ROI of the flow (flow ROIs: "
+                             f"{', '.join(known[:30]) or 'none'}): match it with an ROI node or use one of these")
 
     def resolve_names(self) -> dict[str, list[str]]:
         """Fill empty tags and condition names as `{stem}_{n}`; report duplicates and dangling updates."""

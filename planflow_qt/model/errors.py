@@ -12,3 +12,15 @@ class FlowFileError(ValueError):
         super().__init__(f"{path}: {message}")
         self.path = str(path)
         self.detail = message
+
+
+class FileSaveError(OSError):
+    """A file that could not be written: says which file, why and what to do; the previous file is intact."""
+
+    def __init__(self, path: str | Path, message: str, errno: int | None = None):
+        super().__init__(errno, message)
+        self.path = str(path)
+        self.detail = message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.detail}"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import math
 import os
-import tempfile
+import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from planflow_qt.model.document import Flow, now_iso
-from planflow_qt.model.errors import FlowFileError
+from planflow_qt.model.errors import FileSaveError, FlowFileError
 from planflow_qt.model.migrations import migrate
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -81,17 +83,20 @@ def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file with the limits of `parse_json_text`."""
+    """Read a JSON file with the limits of `parse_json_text`; reads at most the size limit, so a device or a
+    pipe (whose size reads as 0) cannot exhaust memory."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
             raise FlowFileError(path, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
-        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is not part of the JSON
+        text = data.decode("utf-8-sig")  # a byte order mark (Windows editors) is not part of the JSON
     except FlowFileError:
         raise
     except UnicodeDecodeError as exc:
-        raise FlowFileError(path, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        raise FlowFileError(path, f"not UTF-8 text (byte {start}): save the file as UTF-8") from None
     except OSError as exc:
         raise FlowFileError(path, f"cannot read: {exc.strerror or exc}") from None
     return parse_json_text(text, path)
@@ -134,26 +139,72 @@ def dumps_flow(flow: Flow) -> str:
 def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> None:
     """Write `text` to `path` atomically: a temporary file in the same folder, flushed, then renamed.
 
-    The previous file, if any, is kept as `<name>.bak`. A crash at any point leaves either the old
-    file or the new one, never a truncated mix.
+    The previous file, if any, is kept as `<name>.bak`, itself replaced atomically, so a crash at any point
+    leaves the old file or the new one and a whole `.bak`, never a truncated file. A link is written
+    through to the file it points to; a read-only file is refused. The temporary files have fixed names,
+    so one left by a crash is reused by the next save instead of piling up.
+    Raises `FileSaveError` saying what to do.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    target = _writable_target(Path(path))
     try:
-        os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if keep_backup and path.exists():
-            backup = path.with_name(path.name + ".bak")
-            backup.write_bytes(path.read_bytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stray_temporaries(target)
+        staged = _stage(target, text.encode("utf-8"), _file_mode(target))
+        if keep_backup and target.exists():
+            backup = target.with_name(target.name + ".bak")
+            os.replace(_stage(backup, target.read_bytes(), _file_mode(target)), backup)
+        os.replace(staged, target)
+    except FileSaveError:
         raise
+    except OSError as exc:
+        for name in (f".{target.name}.tmp", f".{target.name}.bak.tmp"):
+            target.with_name(name).unlink(missing_ok=True)
+        raise FileSaveError(path, _save_advice(exc), exc.errno) from None
+
+
+def _writable_target(path: Path) -> Path:
+    """The file a save really writes: a link's target; refuses read-only files and folders."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise FileSaveError(path, _save_advice(exc), exc.errno) from None
+    if stat.S_ISDIR(mode):
+        raise FileSaveError(path, "is a folder: choose a file name")
+    if not mode & stat.S_IWRITE:
+        raise FileSaveError(path, "the file is read-only: save under another name, or make it writable first")
+    return target
+
+
+def _stage(final: Path, data: bytes, mode: int) -> Path:
+    """`data` written and flushed to disk in the temporary file of `final`; returns that file."""
+    staged = final.with_name(f".{final.name}.tmp")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(staged, mode)
+    return staged
+
+
+def _remove_stray_temporaries(target: Path) -> None:
+    """Temporary files of earlier versions (`.<name>.XXXXXXXX.tmp`, random names) that a crash left behind."""
+    for stray in target.parent.glob(f".{glob.escape(target.name)}.????????.tmp"):
+        stray.unlink(missing_ok=True)
+
+
+def _save_advice(exc: OSError) -> str:
+    """What went wrong in a save, in words, with what to do; the previous file is untouched."""
+    if exc.errno == errno.ENOSPC:
+        return "disk full: free some space and save again (the previous file is unchanged)"
+    if isinstance(exc, PermissionError):
+        return "permission denied: save into a folder you may write to (the previous file is unchanged)"
+    if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
+        return f"{exc.strerror}: choose another file name"
+    return f"cannot save: {exc.strerror or exc} (the previous file is unchanged)"
 
 
 def _file_mode(path: Path) -> int:
@@ -161,7 +212,7 @@ def _file_mode(path: Path) -> int:
     (a temporary file is private, and a shared flow must stay readable by the planners who use it)."""
     try:
         return path.stat().st_mode & 0o777
-    except FileNotFoundError:
+    except OSError:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask

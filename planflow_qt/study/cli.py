@@ -30,13 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run `planflow study`; print the table and the output paths."""
+    from planflow_qt.cli_options import simulated_option_problems
     from planflow_qt.model.errors import FlowFileError
+    from planflow_qt.run_folder import RunFolderError
     from planflow_qt.study.runner import run_study
     from planflow_qt.study.spec import StudyError, StudySpec, parse_sweep
     from planflow_qt.study.table import markdown
 
+    problems = simulated_option_problems(args.case, args.grid, args.seed)
     if args.cohort < 1 or args.jobs < 1:
-        sys.stderr.write("--cohort and --jobs must be at least 1\n")
+        problems.append("--cohort and --jobs must be at least 1")
+    if problems:
+        sys.stderr.write("".join(f"planflow study: {problem}\n" for problem in problems))
         return EXIT_INVALID
     stem = f"{args.flow_a.stem}-vs-{args.flow_b.stem}-{args.case}"
     out = args.out or Path("studies") / stem
@@ -51,6 +56,9 @@ def run_command(args: argparse.Namespace) -> int:
     except StudyError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_INVALID
+    except (RunFolderError, OSError) as exc:
+        sys.stderr.write(f"planflow study: {exc}\n")
+        return EXIT_UNREADABLE
     except KeyboardInterrupt:
         sys.stderr.write(f"interrupted: finished results are kept in {out / 'results'}; run the same command "
                          "again to resume\n")
