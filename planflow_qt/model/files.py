@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import json
@@ -158,7 +159,8 @@ def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> 
         raise
     except OSError as exc:
         for name in (f".{target.name}.tmp", f".{target.name}.bak.tmp"):
-            target.with_name(name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder cannot have them anyway
+                target.with_name(name).unlink(missing_ok=True)
         raise FileSaveError(path, _save_advice(exc), exc.errno) from None
 
 
@@ -200,8 +202,9 @@ def _save_advice(exc: OSError) -> str:
     """What went wrong in a save, in words, with what to do; the previous file is untouched."""
     if exc.errno == errno.ENOSPC:
         return "disk full: free some space and save again (the previous file is unchanged)"
-    if isinstance(exc, PermissionError):
-        return "permission denied: save into a folder you may write to (the previous file is unchanged)"
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        return (f"{(exc.strerror or 'permission denied').lower()}: save into a folder you may write to "
+                "(the previous file is unchanged)")
     if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
         return f"{exc.strerror}: choose another file name"
     return f"cannot save: {exc.strerror or exc} (the previous file is unchanged)"

@@ -113,10 +113,36 @@ def test_unusable_output_folders_are_named(tmp_path, capsys, make, message):
     assert capsys.readouterr().err == f"planflow run: {message.format(out=out)}\n"
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
-def test_a_read_only_output_folder_is_named(tmp_path, capsys):
-    out = tmp_path / "out"
-    out.mkdir()
-    out.chmod(0o555)
-    assert main(["run", str(SINGLE), "--grid", "10", "--out", str(out)]) == 2
-    assert "is not writable" in capsys.readouterr().err
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write to: a read-only tmpfs when running as root (root ignores permissions),
+    else a folder without write permission."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_root and subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                                  capture_output=True).returncode != 0:
+        pytest.skip("running as root without a way to make a read-only folder")
+    if not as_root:
+        folder.chmod(0o555)
+    yield folder
+    if as_root:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_output_folder_is_named(read_only_folder, capsys):
+    assert main(["run", str(SINGLE), "--grid", "10", "--out", str(read_only_folder)]) == 2
+    assert capsys.readouterr().err.startswith(f"planflow run: output folder {read_only_folder} is not writable (")
+
+
+def test_convert_into_a_read_only_folder_is_named(read_only_folder, capsys):
+    legacy = ROOT / "tests" / "legacy" / "files" / "esophagus_4140.json"
+    target = read_only_folder / "flow.json"
+    assert main(["convert", str(legacy), "-o", str(target)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"planflow convert: -o {target}: ")
+
+
+def test_a_study_into_a_read_only_folder_is_named(read_only_folder, capsys):
+    assert main(["study", str(SINGLE), str(SINGLE), "--cohort", "1", "--grid", "10", "--quiet", "--out",
+                 str(read_only_folder / "study")]) == 2
+    assert capsys.readouterr().err.startswith("planflow study: output folder ")
