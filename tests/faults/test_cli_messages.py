@@ -40,7 +40,8 @@ def test_run_on_raystation_outside_raystation(tmp_path, capsys):
 
 def test_convert_onto_a_folder(tmp_path, capsys):
     assert main(["convert", str(LEGACY), "-o", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.splitlines()[-1] == f"planflow convert: -o {tmp_path}: is a folder: choose a file name"
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == f"planflow convert: -o {tmp_path}: is a folder: choose a file name"
 
 
 def test_validate_a_device_reads_no_more_than_the_limit(capsys):
