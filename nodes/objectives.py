@@ -230,7 +230,8 @@ class OptAdjust(NodeType):
 
     Optionally only functions whose own value meets a test (value < 4e-4: the function is satisfied and
     can be tightened). The weight, dose level, DVH volume or EUD a is set, scaled, increased, or set to the
-    achieved level times a factor (the progressive tightening step), then clamped. For a dose fall-off the
+    achieved level times a factor (the progressive tightening step), then clamped to the minimum and maximum
+    and to the function's documented range (with a warning naming the node). For a dose fall-off the
     dose is its low dose level. A round where it matched nothing counts as idle for the loop.
     """
 

@@ -45,12 +45,17 @@ def _read_flow(path: Path):
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FlowDocumentError
     from planflow_qt.model.files import FlowFileError
 
     worst = EXIT_OK
     for path in args.flows:
         try:
             flow = _read_flow(path)
+        except FlowDocumentError as exc:
+            sys.stderr.write("".join(f"{line}\n" for line in exc.lines()))
+            worst = max(worst, EXIT_INVALID)
+            continue
         except FlowFileError as exc:
             sys.stderr.write(f"{exc}\n")
             worst = max(worst, EXIT_UNREADABLE)
@@ -68,10 +73,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _load_for_run(path: Path):
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FlowDocumentError
     from planflow_qt.model.files import FlowFileError
 
     try:
         flow = _read_flow(path)
+    except FlowDocumentError as exc:
+        sys.stderr.write("".join(f"{line}\n" for line in exc.lines()))
+        return None, EXIT_INVALID
     except FlowFileError as exc:
         sys.stderr.write(f"{exc}\n")
         return None, EXIT_UNREADABLE
@@ -142,7 +151,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"planflow run: {exc}: choose another --out\n")
         return EXIT_UNREADABLE
     result = outcome.result
-    sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s\n"
+    incomplete = (f"; report incomplete: {len(outcome.report_warnings)} measurement(s) failed (see run.jsonl)"
+                  if outcome.report_warnings else "")
+    sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s{incomplete}\n"
                      f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
                      f"log:     {(out_dir / 'run.jsonl').resolve()}\n")
     if result.status != "completed":

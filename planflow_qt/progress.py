@@ -48,7 +48,8 @@ class ConsoleProgress:
             if self._metrics:
                 out.print("   " + " | ".join(self._metrics), soft_wrap=False)
         elif kind is EventKind.WARNING:
-            out.print(f"[yellow]warning[/yellow] {event.node_id}: {event.message}")
+            where = f" {event.node_id}:" if event.node_id else ""
+            out.print(f"[yellow]warning[/yellow]{where} {event.message}")
         elif kind is EventKind.RUN_FAILED:
             self.close()
             out.print(f"[bold red]failed[/bold red] {event.message}")

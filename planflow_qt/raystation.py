@@ -25,7 +25,8 @@ from planflow_qt.backends.raystation.progress import PlainProgress, StatusBarPro
 from planflow_qt.engine.events import Observer
 from planflow_qt.engine.interpreter import RunResult
 from planflow_qt.engine.validation import Problem, analyze
-from planflow_qt.model.files import FlowFileError, load_flow
+from planflow_qt.model.files import FlowFileError
+from planflow_qt.model.legacy import load_any
 from planflow_qt.run_folder import RunFolderError
 from planflow_qt.runner import execute, read_leftovers
 
@@ -125,9 +126,11 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
         return _refuse(console, "no case is open in RayStation: open a patient and a case, then run the "
                                 "script again.")
     try:
-        flow = load_flow(path)
+        flow, warnings = load_any(path)
     except FlowFileError as exc:
         return _refuse(console, str(exc), status="invalid")
+    for warning in warnings:
+        console.line(f"  {path}: warning: {warning}")
     analysis = analyze(flow)
     if not analysis.ok:
         for problem in analysis.problems:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from planflow_qt.backends.base import Backend
-from planflow_qt.engine.events import EventKind, JsonlLog, Observer
+from planflow_qt.engine.events import EventKind, JsonlLog, Observer, RunEvent
 from planflow_qt.engine.interpreter import Interpreter, RunResult
 from planflow_qt.engine.ledger import Leftovers, unsaved_summary
 from planflow_qt.model.document import Flow, now_iso
@@ -36,6 +37,7 @@ class RunOutcome:
     case: str
     out_dir: Path | None
     plotted_rois: list[str]
+    report_warnings: list[str] = field(default_factory=list)
 
     @property
     def unsaved(self) -> list[str]:
@@ -45,7 +47,8 @@ class RunOutcome:
 
     @property
     def summary(self) -> dict:
-        return summary(self.recorder, self.result.status, self.result.rounds, self.result.elapsed_s)
+        data = summary(self.recorder, self.result.status, self.result.rounds, self.result.elapsed_s)
+        return {**data, "report_warnings": self.report_warnings} if self.report_warnings else data
 
 
 def matched_rois(flow: Flow, roi_map: dict[str, str]) -> list[str]:
@@ -71,9 +74,28 @@ def execute(flow: Flow, backend: Backend, out_dir: str | Path | None = None, cas
         return _execute(flow, backend, out, case, observers, interpreter_hook)
 
 
+class _ReportingProblems(logging.Handler):
+    """Turns the warnings of the report's measurements during this run (a DVH or goal query the backend
+    refused) into run warnings, so they reach the audit log, the console and the report."""
+
+    def __init__(self, observers: list[Observer]):
+        super().__init__(logging.WARNING)
+        self.observers = observers
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        message = f"report: {record.getMessage()}"
+        self.messages.append(message)
+        event = RunEvent(EventKind.WARNING, message)
+        for observer in self.observers:
+            observer(event)
+
+
 def _execute(flow: Flow, backend: Backend, out: Path | None, case: str, observers, interpreter_hook) -> RunOutcome:
     recorder = RunRecorder(backend)
-    chain: list[Observer] = [recorder, *observers]
     audit = None
     leftovers = None
     if out is not None:
@@ -83,17 +105,22 @@ def _execute(flow: Flow, backend: Backend, out: Path | None, case: str, observer
         except OSError as exc:
             raise RunFolderError(f"{out / 'run.jsonl'} cannot be written ({exc.strerror or exc}): choose "
                                  "another --out") from None
-        chain.insert(0, audit)
-    interpreter = Interpreter(flow, backend, chain, leftovers=leftovers)
+    others: list[Observer] = [*([audit] if audit else []), *observers]
+    reporting = _ReportingProblems([recorder.events.append, *others])
+    interpreter = Interpreter(flow, backend, [recorder, *others], leftovers=leftovers)  # snapshots before the end
     if interpreter_hook is not None:
         interpreter_hook(interpreter)
     started = now_iso()
+    report_log = logging.getLogger("planflow_qt.report")
+    report_log.addHandler(reporting)
     try:
         result = interpreter.run()
     finally:
+        report_log.removeHandler(reporting)
         if audit is not None:
             audit.close()
-    outcome = RunOutcome(flow, result, recorder, backend, case, out, matched_rois(flow, interpreter.roi_map))
+    outcome = RunOutcome(flow, result, recorder, backend, case, out, matched_rois(flow, interpreter.roi_map),
+                         reporting.messages)
     if out is not None:
         write_text_atomic(out / "summary.json", json.dumps(outcome.summary, indent=1) + "\n", keep_backup=False)
         _keep_leftovers(out, result.status, started, interpreter.ledger.report(backend.name))

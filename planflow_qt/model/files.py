@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planflow_qt.model.document import Flow, now_iso
-from planflow_qt.model.errors import FileSaveError, FlowFileError
+from planflow_qt.model.errors import FileSaveError, FlowDocumentError, FlowFileError
 from planflow_qt.model.migrations import migrate
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -103,28 +103,32 @@ def read_json(path: str | Path) -> Any:
     return parse_json_text(text, path)
 
 
-def _location(loc: tuple[Any, ...], data: Any) -> str:
-    """`nodes[3].params` -> `node n-ptv: params` when the node id is known."""
+def _problem(loc: tuple[Any, ...], message: str, data: Any) -> tuple[str | None, str | None, str, str]:
+    """(node id, node type, field, message) of a document error: `nodes[3].params` names node n-ptv."""
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
         nodes = data.get("nodes") if isinstance(data, dict) else None
-        ident = None
-        if isinstance(nodes, list) and loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict):
-            ident = nodes[loc[1]].get("id")
+        node = nodes[loc[1]] if isinstance(nodes, list) and loc[1] < len(nodes) else None
+        ident = node.get("id") if isinstance(node, dict) else None
+        node_type = node.get("type") if isinstance(node, dict) else None
         rest = ".".join(str(p) for p in loc[2:]) or "(node)"
-        return f"node {ident if isinstance(ident, str) else '#' + str(loc[1])}: {rest}"
-    return ".".join(str(p) for p in loc) or "(document)"
+        return (ident if isinstance(ident, str) else f"#{loc[1]}", node_type if isinstance(node_type, str) else None,
+                rest, message)
+    return None, None, ".".join(str(p) for p in loc) or "(document)", message
 
 
 def flow_from_data(data: Any, source: str | Path = "<data>") -> Flow:
-    """Build a Flow from parsed JSON, migrating older schemas; clear errors for anything else."""
+    """Build a Flow from parsed JSON, migrating older schemas; clear errors for anything else
+    (`FlowDocumentError`, listing each problem, when the JSON is not a valid flow document)."""
     if not isinstance(data, dict):
         raise FlowFileError(source, "a flow file holds one JSON object with 'schema', 'nodes' and 'edges'")
     data = migrate(data, source)
     try:
         return Flow.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors()[:20]]
-        raise FlowFileError(source, "invalid flow document:\n  " + "\n  ".join(problems)) from None
+        problems = [_problem(err["loc"], err["msg"], data) for err in exc.errors()[:20]]
+        lines = [(f"node {node_id}: " if node_id else "") + f"{field}: {message}"
+                 for node_id, _, field, message in problems]
+        raise FlowDocumentError(source, "invalid flow document:\n  " + "\n  ".join(lines), problems) from None
 
 
 def load_flow(path: str | Path) -> Flow:

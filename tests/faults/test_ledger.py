@@ -4,6 +4,7 @@ next run."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from planflow_qt.engine.events import EventKind, read_log
 from planflow_qt.engine.interpreter import Interpreter
@@ -11,6 +12,8 @@ from planflow_qt.engine.recording import RecordingBackend
 from planflow_qt.model.builder import FlowBuilder
 from planflow_qt.report.writer import write_report
 from planflow_qt.runner import execute
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def lung_flow(tail: tuple[str, ...] = ("run", "tighten", "save")) -> FlowBuilder:
@@ -113,3 +116,32 @@ def test_a_rerun_refused_by_the_preflight_names_the_leftovers_that_block_it(tmp_
         f"the case already has an ROI 'Ring': the flow would overwrite it; rename the created ROI or delete the "
         f"case's one (the ROI 'Ring' left unsaved by the failed run started {started}: undo the previous run "
         f"(3 undo step(s) in RayStation))"]
+
+
+def test_raystation_rerun_after_a_failed_roi_says_which_leftovers_block_it(tmp_path, capsys):
+    from planflow_qt.backends.raystation.double import install_double, uninstall_double
+    from planflow_qt.model.files import load_flow, save_flow
+    from planflow_qt.raystation import run_flow
+
+    flow = load_flow(ROOT / "flows" / "lung_progressive.json")
+    for node in flow.nodes:
+        if node.type == "opt.settings":
+            node.params = {**node.params, "iterations": 5}
+    path = tmp_path / "lung.json"
+    save_flow(flow, path)
+    world = install_double("2025", grid_mm=10.0)
+    try:
+        world.recorder.fail_on("CreateAlgebraGeometry", nth=2, message="ROI geometry could not be created")
+        first = run_flow(path, out_dir=tmp_path / "out")
+        out = capsys.readouterr().out
+        assert first.status == "failed"
+        assert "change(s) to the case not saved; " in out and "undo step(s) in RayStation revert them:" in out
+        assert "plan 'Lung VMAT' created" in out and "ROI 'Ring' created or replaced (node roi-ring)" in out
+        again = run_flow(path, out_dir=tmp_path / "out")
+        out = capsys.readouterr().out
+    finally:
+        uninstall_double()
+    assert again.status == "refused"
+    blocking = [p.message for p in again.problems if "left unsaved by the failed run" in p.message]
+    assert any("'Ring'" in m for m in blocking) and any("'Lung VMAT'" in m for m in blocking), out
+    assert "undo the previous run (" in blocking[0]
