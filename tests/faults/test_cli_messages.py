@@ -99,3 +99,12 @@ def test_study_reads_planning_flow_files(tmp_path, capsys):
                  "--quiet", "--out", str(tmp_path / "study")])
     assert code in (0, 3), capsys.readouterr().err
     assert "no 'schema' key" not in capsys.readouterr().err
+
+
+def test_study_with_an_unreachable_scheduler(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("planflow_qt.study.execution.CONNECT_TIMEOUT_S", 1)
+    assert _study(tmp_path, "--scheduler", "tcp://127.0.0.1:1") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("--scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler (")
+    assert err.endswith("): start it, check the address, or leave --scheduler out to run here\n")
+    assert err.count("\n") == 1
