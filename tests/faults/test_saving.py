@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planflow_qt.catalog.registry import default_registry
 from planflow_qt.engine.validation import analyze
 from planflow_qt.model.errors import FileSaveError, FlowFileError
 from planflow_qt.model.files import dumps_flow, flow_from_data, load_flow, read_json, save_flow
@@ -125,14 +126,18 @@ def test_number_strings_that_are_not_finite_do_not_validate(text):
         (node["id"], "params.amount", "Input should be a finite number")]
 
 
+REGISTRY = default_registry()
 BASE = json.loads(LUNG.read_text(encoding="utf-8"))
-PLACES = ([("node", i, key) for i, node in enumerate(BASE["nodes"]) for key in node["params"]]
+BASE["nodes"] += [{"id": f"every-{type_id}", "type": type_id, "params": {}} for type_id in REGISTRY.ids()]
+PLACES = ([("node", i, key) for i, node in enumerate(BASE["nodes"])  # every parameter of every node type
+           for key in {*node["params"], *REGISTRY.get(node["type"]).spec.params.model_fields}]
           + [("note", 0, key) for key in ("title", "text", "rect")])
 SPECIAL = st.sampled_from(["nan", "inf", "-inf", "Infinity", "NaN", "1e400", "", "0", "-0", "1e-320"])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
                     st.floats(allow_nan=False, allow_infinity=False), SPECIAL, st.text(max_size=20))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=10)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                      max_leaves=10)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
