@@ -149,7 +149,7 @@ class AdjustParams(Strict):
                              f"{self.field.value}")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError("minimum is above maximum")
-        low, high, unit = ADJUST_LIMITS[self.field]
+        low, high, unit = ADJUST_LIMITS[self.field.value]
         checked = [("minimum", self.minimum), ("maximum", self.maximum)]
         if self.mode is AdjustMode.SET:
             checked.append(("amount", self.amount))
@@ -160,10 +160,10 @@ class AdjustParams(Strict):
         return self
 
 
-ADJUST_LIMITS = {AdjustField.WEIGHT: (0.0, 1e6, ""), AdjustField.DOSE: (0.0, MAX_DOSE_CGY, " cGy"),
-                 AdjustField.VOLUME: (0.0, MAX_VOLUME_CC, " % or cc"), AdjustField.EUD_A: (-200.0, 200.0, ""),
-                 AdjustField.STD_DEV: (0.0, 100.0, " %")}
-"""The range of each adjustable field, as the function parameters document it."""
+ADJUST_LIMITS = {"weight": (0.0, 1e6, ""), "dose": (0.0, MAX_DOSE_CGY, " cGy"),
+                 "volume": (0.0, MAX_VOLUME_CC, " % or cc"), "eud_a": (-200.0, 200.0, ""),
+                 "std_dev": (0.0, 100.0, " %")}
+"""The range of each adjustable field (by its value in the file), as the function parameters document it."""
 
 
 def _function_limits(name: str) -> tuple[float, float]:
@@ -191,10 +191,8 @@ def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
     return None if spec.type is FunctionType.UNIFORMITY_CONSTRAINT else "dose_cgy"
 
 
-def adjusted(state: FunctionState, params: AdjustParams, warn=None) -> FunctionSpec | None:
-    """The function's spec after the adjustment; None if it does not apply to this function.
-
-    A value beyond the function's documented range is clamped to it, and `warn(message)` is told."""
+def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
+    """The function's spec after the adjustment; None if it does not apply to this function."""
     spec = state.spec
     name = _field_name(params.field, spec)
     if name is None:
@@ -218,11 +216,23 @@ def adjusted(state: FunctionState, params: AdjustParams, warn=None) -> FunctionS
         value = min(value, spec.high_dose_cgy)
     if name == "volume_percent":
         value = min(max(value, 0.0), 100.0)
+    return spec.model_copy(update={name: max(value, 0.0) if name != "eud_a" else value})
+
+
+def _adjusted_in_range(ctx, tag: str, state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
+    """`adjusted`, clamped to the function's documented range with a warning naming the node (the warning
+    event carries it)."""
+    new = adjusted(state, params)
+    if new is None:
+        return None
+    name = _field_name(params.field, new)
+    value = getattr(new, name)
     low, high = _function_limits(name)
-    if not low <= value <= high and warn is not None:
-        warn(f"{state.spec.tag or state.spec.roi}: {name} {value:g} is outside its range {low:g} to {high:g}; "
-             f"clamped to {min(max(value, low), high):g}")
-    return spec.model_copy(update={name: min(max(value, low), high)})
+    if low <= value <= high:
+        return new
+    clamped = min(max(value, low), high)
+    ctx.warn(f"{tag}: {name} {value:g} is outside its range {low:g} to {high:g}; clamped to {clamped:g}")
+    return new.model_copy(update={name: clamped})
 
 
 class OptAdjust(NodeType):
@@ -253,7 +263,7 @@ class OptAdjust(NodeType):
                 ctx.warn(f"{tag}: the planning system gives no achieved level for a {state.spec.type.value}; "
                          "not adjusted")
                 continue
-            new = adjusted(state, params, ctx.warn)
+            new = _adjusted_in_range(ctx, tag, state, params)
             if new is None or new == state.spec:
                 continue
             backend.update_function(tag, new)

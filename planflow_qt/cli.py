@@ -90,11 +90,12 @@ def _load_for_run(path: Path):
     return (None, EXIT_INVALID) if problems else (flow, EXIT_OK)
 
 
-def _run_one(flow, args: argparse.Namespace, backend, out_dir: Path, quiet: bool = False):
+def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False):
     from planflow_qt.cli_options import stop_cleanly_on_ctrl_c
     from planflow_qt.progress import ConsoleProgress
     from planflow_qt.runner import execute
 
+    backend = _make_backend(args)
     progress = ConsoleProgress(quiet=quiet)
     try:
         with stop_cleanly_on_ctrl_c() as hook:
@@ -104,25 +105,22 @@ def _run_one(flow, args: argparse.Namespace, backend, out_dir: Path, quiet: bool
 
 
 def _make_backend(args: argparse.Namespace):
-    """The backend of `planflow run`, or None after saying why it cannot be made."""
+    """The backend of `planflow run`; `BadOption` saying why when it cannot be made."""
     from planflow_qt.backends import BackendError, make_backend
-    from planflow_qt.cli_options import simulated_option_problems
+    from planflow_qt.cli_options import BadOption, simulated_option_problems
 
     if args.backend == "simulated":
         problems = simulated_option_problems(args.case, args.grid, args.seed)
         if problems:
-            sys.stderr.write("".join(f"planflow run: {problem}\n" for problem in problems))
-            return None
+            raise BadOption("\n".join(f"planflow run: {problem}" for problem in problems))
     try:
         return make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
     except BackendError as exc:
-        sys.stderr.write(f"planflow run: --backend {args.backend}: {exc}\n")
-        return None
+        raise BadOption(f"planflow run: --backend {args.backend}: {exc}") from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from planflow_qt.report.writer import write_report
-    from planflow_qt.run_folder import RunFolderError
 
     flow, code = _load_for_run(args.flow)
     if flow is None:
@@ -132,24 +130,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         baseline_flow, code = _load_for_run(args.baseline)
         if baseline_flow is None:
             return code
-    backend = _make_backend(args)
-    if backend is None:
-        return EXIT_INVALID
     out_dir = args.out or Path("runs") / args.flow.name.removesuffix(".json").removesuffix(".planflow")
-    try:
-        outcome = _run_one(flow, args, backend, out_dir)
-        baseline = None
-        if baseline_flow is not None and outcome.result.status != "stopped":
-            sys.stderr.write(f"baseline: {args.baseline}\n")
-            baseline = _run_one(baseline_flow, args, _make_backend(args), out_dir / "baseline")
-            write_report(baseline)
-        report = write_report(outcome, baseline)
-    except RunFolderError as exc:
-        sys.stderr.write(f"planflow run: {exc}\n")
-        return EXIT_UNREADABLE
-    except OSError as exc:
-        sys.stderr.write(f"planflow run: {exc}: choose another --out\n")
-        return EXIT_UNREADABLE
+    outcome = _run_one(flow, args, out_dir)
+    baseline = None
+    if baseline_flow is not None:
+        sys.stderr.write(f"baseline: {args.baseline}\n")
+        baseline = _run_one(baseline_flow, args, out_dir / "baseline")
+        write_report(baseline)
+    report = write_report(outcome, baseline)
     result = outcome.result
     incomplete = (f"; report incomplete: {len(outcome.report_warnings)} measurement(s) failed (see run.jsonl)"
                   if outcome.report_warnings else "")
@@ -258,8 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from planflow_qt.cli_options import BadOption, forget_interrupt
+    from planflow_qt.run_folder import RunFolderError
+
+    forget_interrupt()
     try:
         return args.func(args)
+    except BadOption as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_INVALID
+    except (RunFolderError, OSError) as exc:  # an output folder or file that cannot be written
+        sys.stderr.write(f"planflow {args.command}: {exc}\n")
+        return EXIT_UNREADABLE
     except KeyboardInterrupt:
         sys.stderr.write(f"planflow {args.command}: interrupted (Ctrl+C)\n")
         return EXIT_INTERRUPTED

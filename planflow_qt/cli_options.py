@@ -5,10 +5,16 @@ from __future__ import annotations
 import math
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 
 GRID_MM = (2.5, 10.0)
 MAX_SEED = 2**32 - 1
+_interrupted = threading.Event()
+
+
+class BadOption(ValueError):
+    """An option that cannot be used; the message names it and says what to give instead."""
 
 
 def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None) -> list[str]:
@@ -25,23 +31,35 @@ def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None
     return problems
 
 
+def forget_interrupt() -> None:
+    """Start a command with no Ctrl+C pending."""
+    _interrupted.clear()
+
+
 @contextmanager
 def stop_cleanly_on_ctrl_c():
     """Within: the first Ctrl+C asks the run to stop after the current node, a second one stops at once.
+    After a Ctrl+C, the command's further runs (a baseline) stop before their first node.
 
     Yields a hook taking the interpreter (see `runner.execute`). Ctrl+C is SIGINT on Linux and Windows alike.
     """
     running = []
 
+    def keep(interpreter) -> None:
+        running.append(interpreter)
+        if _interrupted.is_set():
+            interpreter.request_stop()
+
     def first_press(signum, frame):
         if not running:
             raise KeyboardInterrupt
+        _interrupted.set()
         running[0].request_stop()
         sys.stderr.write("stopping after the current node (Ctrl+C again to stop at once)\n")
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, first_press)
     try:
-        yield running.append
+        yield keep
     finally:
         signal.signal(signal.SIGINT, previous)
