@@ -11,7 +11,6 @@ from html import escape
 from planflow_qt.engine.events import EventKind, RunEvent
 from planflow_qt.model.document import Flow
 from planflow_qt.report.snapshots import Snapshot
-from planflow_qt.report.unsaved import unsaved_html
 
 STYLE = """
 body{font-family:Segoe UI,Helvetica,Arial,sans-serif;margin:24px 40px;color:#1d2733;background:#fafbfc}
@@ -158,6 +157,8 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
     if meta.description:
         parts.append(f"<p>{escape(meta.description)}</p>")
     if run.error:
+        from planflow_qt.report.unsaved import unsaved_html
+
         parts.append(f"<p class='fail'>{escape(run.error)}</p>{unsaved_html(run.events)}")
     if comparison:
         parts.append(f"<h2>Comparison with the baseline</h2>{comparison}")

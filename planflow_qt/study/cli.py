@@ -32,7 +32,6 @@ def run_command(args: argparse.Namespace) -> int:
     """Run `planflow study`; print the table and the output paths."""
     from planflow_qt.cli_options import simulated_option_problems
     from planflow_qt.model.errors import FlowFileError
-    from planflow_qt.run_folder import RunFolderError
     from planflow_qt.study.runner import run_study
     from planflow_qt.study.spec import StudyError, StudySpec, parse_sweep
     from planflow_qt.study.table import markdown
@@ -56,9 +55,6 @@ def run_command(args: argparse.Namespace) -> int:
     except StudyError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_INVALID
-    except (RunFolderError, OSError) as exc:
-        sys.stderr.write(f"planflow study: {exc}\n")
-        return EXIT_UNREADABLE
     except KeyboardInterrupt:
         sys.stderr.write(f"interrupted: finished results are kept in {out / 'results'}; run the same command "
                          "again to resume\n")

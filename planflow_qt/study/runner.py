@@ -16,9 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from planflow_qt.model.errors import FlowFileError
-from planflow_qt.model.files import read_json, write_text_atomic
-from planflow_qt.run_folder import owned_folder
+from planflow_qt.model.files import write_text_atomic
 from planflow_qt.study.execution import run_tasks
 from planflow_qt.study.spec import StudyError, StudySpec, Variant, manifest, manifest_mismatch, variants
 from planflow_qt.study.stats import Comparison
@@ -49,6 +47,8 @@ def _check_manifest(spec: StudySpec, out_dir: Path, fresh: bool) -> None:
     if fresh and out_dir.exists():
         shutil.rmtree(out_dir / "results", ignore_errors=True)
     elif path.exists():
+        from planflow_qt.model.files import FlowFileError, read_json
+
         old = read_json(path)
         if not isinstance(old, dict):
             raise FlowFileError(path, "not a study manifest: use --fresh to start the study again in this "
@@ -62,6 +62,8 @@ def _check_manifest(spec: StudySpec, out_dir: Path, fresh: bool) -> None:
 
 def _load_result(path: Path) -> dict[str, Any] | None:
     """A saved patient result, or None (computed again) when it is unreadable or not a result."""
+    from planflow_qt.model.files import FlowFileError, read_json
+
     try:
         result = read_json(path)
     except FlowFileError as exc:
@@ -87,6 +89,8 @@ def run_study(spec: StudySpec, out_dir: str | Path, jobs: int = 1, scheduler: An
     on Dask instead. Failed patients are recorded and left out of the statistics. The output folder is held
     by this study alone (`RunFolderError` otherwise).
     """
+    from planflow_qt.run_folder import owned_folder
+
     out = Path(out_dir)
     flows_a, flow_b = variants(spec)
     with owned_folder(out, f"study {spec.flow_a.name} vs {spec.flow_b.name}"):
