@@ -99,3 +99,17 @@ def test_a_failed_report_measurement_is_a_logged_warning(tmp_path, capsys):
         ("warning", "report: no dose statistics for PTV: no dose for PTV"), ("run_finished", events[-1]["message"])]
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["report_warnings"] == [
         "report: no dose statistics for PTV: no dose for PTV"]
+
+
+def test_run_flow_in_raystation_reads_planning_flow_files(capsys):
+    from planflow_qt.backends.raystation.double import install_double, uninstall_double
+    from planflow_qt.raystation import run_flow
+
+    install_double("2025", case="esophagus", grid_mm=10.0)
+    try:
+        result = run_flow(ROOT / "tests" / "legacy" / "files" / "esophagus_4140.json")
+    finally:
+        uninstall_double()
+    out = capsys.readouterr().out
+    assert result.status == "completed", result.error
+    assert "no 'schema' key" not in out and "esophagus_4140.json: warning: plan:" in out
