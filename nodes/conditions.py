@@ -95,7 +95,7 @@ class FunctionValueParams(Strict):
                                        description="Functions tested when none is wired")
     aggregate: Aggregate = Field(Aggregate.ALL, description="All or any of the selected functions")
     comparison: Comparison = Field(Comparison.GT, description="True when value <comparison> threshold")
-    threshold: float = Field(4e-4, ge=0, description="Function value threshold")
+    threshold: float = Field(4e-4, ge=0, le=1e6, description="Function value threshold")
 
 
 class FunctionValueCondition(NodeType):

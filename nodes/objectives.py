@@ -12,6 +12,8 @@ from planflow_qt.model.planning import (
     DOSE_FALL_OFF_TYPES,
     DVH_TYPES,
     EUD_TYPES,
+    MAX_DOSE_CGY,
+    MAX_VOLUME_CC,
     FunctionParameters,
     FunctionSpec,
     FunctionState,
@@ -134,12 +136,12 @@ class AdjustParams(Strict):
                                        description="Functions to change when none is wired")
     only_if_value: Comparison | None = Field(None, description="Change only functions whose value meets this "
                                                                "test (e.g. < 4e-4); none: all selected")
-    value_threshold: float = Field(4e-4, ge=0, description="Threshold of the function value test")
+    value_threshold: float = Field(4e-4, ge=0, le=1e6, description="Threshold of the function value test")
     field: AdjustField = Field(AdjustField.DOSE, description="What is changed")
     mode: AdjustMode = Field(AdjustMode.SCALE, description="set to, multiply by, add, or achieved x amount")
     amount: float = Field(1.0, ge=-1e6, le=1e6, description="The value, factor or increment")
-    minimum: float | None = Field(None, description="Never below this (same unit as the field)")
-    maximum: float | None = Field(None, description="Never above this (same unit as the field)")
+    minimum: float | None = Field(None, ge=-1e6, le=1e6, description="Never below this (same unit as the field)")
+    maximum: float | None = Field(None, ge=-1e6, le=1e6, description="Never above this (same unit as the field)")
 
     @model_validator(mode="after")
     def _sensible(self) -> AdjustParams:
@@ -148,7 +150,29 @@ class AdjustParams(Strict):
                              f"{self.field.value}")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError("minimum is above maximum")
+        low, high, unit = ADJUST_LIMITS[self.field.value]
+        checked = [("minimum", self.minimum), ("maximum", self.maximum)]
+        if self.mode is AdjustMode.SET:
+            checked.append(("amount", self.amount))
+        for name, value in checked:
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"{name} {value:g} is outside what a function's {self.field.value} may be "
+                                 f"({low:g} to {high:g}{unit}): give a value in that range")
         return self
+
+
+ADJUST_LIMITS = {"weight": (0.0, 1e6, ""), "dose": (0.0, MAX_DOSE_CGY, " cGy"),
+                 "volume": (0.0, MAX_VOLUME_CC, " % or cc"), "eud_a": (-200.0, 200.0, ""),
+                 "std_dev": (0.0, 100.0, " %")}
+"""The range of each adjustable field (by its value in the file), as the function parameters document it."""
+
+
+def _function_limits(name: str) -> tuple[float, float]:
+    """The documented range (ge, le) of a FunctionParameters field."""
+    metadata = FunctionParameters.model_fields[name].metadata
+    low = next(m.ge for m in metadata if hasattr(m, "ge"))
+    high = next(m.le for m in metadata if hasattr(m, "le"))
+    return low, high
 
 
 def _field_name(field: AdjustField, spec: FunctionSpec) -> str | None:
@@ -206,12 +230,29 @@ def adjusted(state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
     return spec.model_copy(update={name: max(value, 0.0) if name != "eud_a" else value})
 
 
+def _adjusted_in_range(ctx, tag: str, state: FunctionState, params: AdjustParams) -> FunctionSpec | None:
+    """`adjusted`, clamped to the function's documented range with a warning naming the node (the warning
+    event carries it)."""
+    new = adjusted(state, params)
+    if new is None:
+        return None
+    name = _field_name(params.field, new)
+    value = getattr(new, name)
+    low, high = _function_limits(name)
+    if low <= value <= high:
+        return new
+    clamped = min(max(value, low), high)
+    ctx.warn(f"{tag}: {name} {value:g} is outside its range {low:g} to {high:g}; clamped to {clamped:g}")
+    return new.model_copy(update={name: clamped})
+
+
 class OptAdjust(NodeType):
     """Change functions: the wired one, or every function a selector picks (tags, ROIs, types).
 
     Optionally only functions whose own value meets a test (value < 4e-4: the function is satisfied and
     can be tightened). The weight, dose level, DVH volume or EUD a is set, scaled, increased, or set to the
-    achieved level times a factor (the progressive tightening step), then clamped. For a dose fall-off the
+    achieved level times a factor (the progressive tightening step), then clamped to the minimum and maximum
+    and to the function's documented range (with a warning naming the node). For a dose fall-off the
     dose is its low dose level. A round where it matched nothing counts as idle for the loop.
     """
 
@@ -233,7 +274,7 @@ class OptAdjust(NodeType):
                 ctx.warn(f"{tag}: the planning system gives no achieved level for a {state.spec.type.value}; "
                          "not adjusted")
                 continue
-            new = adjusted(state, params)
+            new = _adjusted_in_range(ctx, tag, state, params)
             if new is None or new == state.spec:
                 continue
             backend.update_function(tag, new)

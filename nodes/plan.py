@@ -211,6 +211,11 @@ class ClinicalGoals(NodeType):
                     inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
+    def referenced_rois(cls, params: GoalsParams) -> list[tuple[str, str]]:
+        return ([(f"params.goals.{i}.roi", goal.roi) for i, goal in enumerate(params.goals)]
+                + [(f"params.roi_map.{template}", flow) for template, flow in params.roi_map.items()])
+
+    @classmethod
     def run(cls, ctx, params: GoalsParams, inputs):
         goals = [g.model_copy(update={"roi": ctx.case_roi(g.roi)}) for g in params.goals]
         roi_map = {template: ctx.case_roi(flow) for template, flow in params.roi_map.items()}

@@ -1,6 +1,7 @@
 """The `planflow` command: nodes, validate, run (and edit, when the editor is installed).
 
-Exit codes: 0 success; 1 flow invalid; 2 file unreadable or not JSON; 3 run failed.
+Exit codes: 0 success; 1 flow or option invalid; 2 file unreadable or not JSON, or an output not writable;
+3 run failed; 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _cmd_nodes(args: argparse.Namespace) -> int:
@@ -44,12 +45,17 @@ def _read_flow(path: Path):
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FlowDocumentError
     from planflow_qt.model.files import FlowFileError
 
     worst = EXIT_OK
     for path in args.flows:
         try:
             flow = _read_flow(path)
+        except FlowDocumentError as exc:
+            sys.stderr.write("".join(f"{line}\n" for line in exc.lines()))
+            worst = max(worst, EXIT_INVALID)
+            continue
         except FlowFileError as exc:
             sys.stderr.write(f"{exc}\n")
             worst = max(worst, EXIT_UNREADABLE)
@@ -67,10 +73,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _load_for_run(path: Path):
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FlowDocumentError
     from planflow_qt.model.files import FlowFileError
 
     try:
         flow = _read_flow(path)
+    except FlowDocumentError as exc:
+        sys.stderr.write("".join(f"{line}\n" for line in exc.lines()))
+        return None, EXIT_INVALID
     except FlowFileError as exc:
         sys.stderr.write(f"{exc}\n")
         return None, EXIT_UNREADABLE
@@ -81,16 +91,32 @@ def _load_for_run(path: Path):
 
 
 def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False):
-    from planflow_qt.backends import make_backend
+    from planflow_qt.cli_options import stop_cleanly_on_ctrl_c
     from planflow_qt.progress import ConsoleProgress
     from planflow_qt.runner import execute
 
-    backend = make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
+    backend = _make_backend(args)
     progress = ConsoleProgress(quiet=quiet)
     try:
-        return execute(flow, backend, out_dir, case=args.case, observers=[progress])
+        with stop_cleanly_on_ctrl_c() as hook:
+            return execute(flow, backend, out_dir, case=args.case, observers=[progress], interpreter_hook=hook)
     finally:
         progress.close()
+
+
+def _make_backend(args: argparse.Namespace):
+    """The backend of `planflow run`; `BadOption` saying why when it cannot be made."""
+    from planflow_qt.backends import BackendError, make_backend
+    from planflow_qt.cli_options import BadOption, simulated_option_problems
+
+    if args.backend == "simulated":
+        problems = simulated_option_problems(args.case, args.grid, args.seed)
+        if problems:
+            raise BadOption("\n".join(f"planflow run: {problem}" for problem in problems))
+    try:
+        return make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
+    except BackendError as exc:
+        raise BadOption(f"planflow run: --backend {args.backend}: {exc}") from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -119,12 +145,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             write_report(matched)
     report = write_report(outcome, baseline, matched=matched)
     result = outcome.result
-    sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s\n"
+    incomplete = (f"; report incomplete: {len(outcome.report_warnings)} measurement(s) failed (see run.jsonl)"
+                  if outcome.report_warnings else "")
+    sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s{incomplete}\n"
                      f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
                      f"log:     {(out_dir / 'run.jsonl').resolve()}\n")
     if result.status != "completed":
-        sys.stderr.write(f"{result.error}\n")
-        return EXIT_INVALID if result.status == "invalid" else EXIT_RUN_FAILED
+        sys.stderr.write(f"{result.error}\n" + "".join(f"{line}\n" for line in outcome.unsaved))
+        return {"invalid": EXIT_INVALID, "stopped": EXIT_INTERRUPTED}.get(result.status, EXIT_RUN_FAILED)
     return EXIT_OK
 
 
@@ -143,6 +171,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from planflow_qt.engine.validation import validate
+    from planflow_qt.model.errors import FileSaveError
     from planflow_qt.model.files import FlowFileError, read_json, save_flow
     from planflow_qt.model.legacy import convert_legacy, is_legacy
 
@@ -160,7 +189,11 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     problems = validate(flow)
     for problem in problems:
         sys.stderr.write(problem.format(str(args.output)) + "\n")
-    save_flow(flow, args.output)
+    try:
+        save_flow(flow, args.output)
+    except FileSaveError as exc:
+        sys.stderr.write(f"planflow convert: -o {exc}\n")
+        return EXIT_UNREADABLE
     sys.stdout.write(f"{args.output}: {len(flow.nodes)} nodes, {len(flow.edges)} wires, {len(warnings)} warning(s)\n")
     return EXIT_INVALID if problems else EXIT_OK
 
@@ -220,7 +253,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    from planflow_qt.cli_options import BadOption, forget_interrupt
+    from planflow_qt.run_folder import RunFolderError
+
+    forget_interrupt()
+    try:
+        return args.func(args)
+    except BadOption as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_INVALID
+    except (RunFolderError, OSError) as exc:  # an output folder or file that cannot be written
+        sys.stderr.write(f"planflow {args.command}: {exc}\n")
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        sys.stderr.write(f"planflow {args.command}: interrupted (Ctrl+C)\n")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -48,13 +48,14 @@ class ConsoleProgress:
             if self._metrics:
                 out.print("   " + " | ".join(self._metrics), soft_wrap=False)
         elif kind is EventKind.WARNING:
-            out.print(f"[yellow]warning[/yellow] {event.node_id}: {event.message}")
+            where = f" {event.node_id}:" if event.node_id else ""
+            out.print(f"[yellow]warning[/yellow]{where} {event.message}")
         elif kind is EventKind.RUN_FAILED:
             self.close()
             out.print(f"[bold red]failed[/bold red] {event.message}")
         elif kind is EventKind.RUN_STOPPED:
             self.close()
-            out.print(f"[yellow]stopped[/yellow] {event.message}")
+            out.print(f"[yellow]{event.message}[/yellow]")
         elif kind is EventKind.RUN_FINISHED:
             self.close()
             out.print(f"[bold green]{event.message}[/bold green]")

@@ -25,8 +25,10 @@ from planflow_qt.backends.raystation.progress import PlainProgress, StatusBarPro
 from planflow_qt.engine.events import Observer
 from planflow_qt.engine.interpreter import RunResult
 from planflow_qt.engine.validation import Problem, analyze
-from planflow_qt.model.files import FlowFileError, load_flow
-from planflow_qt.runner import execute
+from planflow_qt.model.files import FlowFileError
+from planflow_qt.model.legacy import load_any
+from planflow_qt.run_folder import RunFolderError
+from planflow_qt.runner import execute, read_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +126,11 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
         return _refuse(console, "no case is open in RayStation: open a patient and a case, then run the "
                                 "script again.")
     try:
-        flow = load_flow(path)
+        flow, warnings = load_any(path)
     except FlowFileError as exc:
         return _refuse(console, str(exc), status="invalid")
+    for warning in warnings:
+        console.line(f"  {path}: warning: {warning}")
     analysis = analyze(flow)
     if not analysis.ok:
         for problem in analysis.problems:
@@ -138,6 +142,9 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
         check = check_case(analysis, backend)
     except BackendError as exc:
         return _refuse(console, str(exc))
+    leftovers = read_leftovers(Path(out_dir)) if out_dir is not None and Path(out_dir).is_dir() else None
+    if leftovers is not None:
+        check.problems = leftovers.explain(check.problems)
     _print_check(console, check)
     if check.problems:
         return _refuse(console, f"{len(check.problems)} preflight problem(s) (listed above)", problems=check.problems)
@@ -146,9 +153,13 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
     try:
         outcome = execute(flow, backend, out_dir, case=case_label(scripting),
                           observers=[progress, StatusBarProgress(backend), *(observers or [])])
+    except RunFolderError as exc:
+        return _refuse(console, str(exc))
     finally:
         getattr(progress, "close", lambda: None)()
     result = outcome.result
+    for line in outcome.unsaved:
+        console.line(line, style="red")
     rounds = f"{result.rounds} round(s), " if result.rounds else ""
     console.line(f"PlanFlow {result.status}: {rounds}{result.elapsed_s:.1f} s"
                  + (f"; log in {Path(out_dir).resolve()}" if out_dir is not None else ""),

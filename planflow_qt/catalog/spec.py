@@ -148,6 +148,12 @@ class NodeType:
         return None
 
     @classmethod
+    def referenced_rois(cls, params: Any) -> list[tuple[str, str]]:
+        """ROIs named in the parameters (not wired) as (field path, flow ROI name); validation checks that
+        the flow matches or creates each."""
+        return []
+
+    @classmethod
     def roi_label(cls, params: Any) -> str | None:
         """The flow name of the ROI this node outputs, if it outputs one."""
         return cls.created_roi(params)

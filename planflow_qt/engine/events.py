@@ -51,10 +51,11 @@ Observer = Callable[[RunEvent], None]
 class JsonlLog:
     """Audit log: one JSON line per event, flushed as the run goes so a crash keeps everything before it."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, fresh: bool = False):
+        """Append to `path`, or with `fresh` start it anew (the log of an earlier run in the folder is replaced)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: TextIO | None = self.path.open("a", encoding="utf-8")
+        self._handle: TextIO | None = self.path.open("w" if fresh else "a", encoding="utf-8")
 
     def __call__(self, event: RunEvent) -> None:
         if self._handle is None:

@@ -18,6 +18,7 @@ from planflow_qt.catalog.spec import PortType
 from planflow_qt.engine.backend_log import backend_warnings
 from planflow_qt.engine.events import EventKind, Observer, RunEvent
 from planflow_qt.engine.graph import LoopZone
+from planflow_qt.engine.ledger import ChangeLedger, Leftovers
 from planflow_qt.engine.preflight import preflight
 from planflow_qt.engine.schedule import schedule
 from planflow_qt.engine.tracing import TracedBackend
@@ -94,9 +95,11 @@ class Interpreter:
     """Runs one flow on one backend. Create one per run."""
 
     def __init__(self, flow: Flow, backend: Backend, observers: list[Observer] | tuple[Observer, ...] = (),
-                 registry: Registry | None = None):
+                 registry: Registry | None = None, leftovers: Leftovers | None = None):
         self.flow = flow
-        self.backend = TracedBackend(backend)
+        self.ledger = ChangeLedger()
+        self.backend = TracedBackend(backend, self.ledger)
+        self.leftovers = leftovers
         self.observers = list(observers)
         self.registry = registry
         self.roi_map: dict[str, str] = {}
@@ -135,6 +138,8 @@ class Interpreter:
             return result
         if check_case:
             problems = preflight(analysis, self.backend.inner)
+            if problems and self.leftovers is not None:
+                problems = self.leftovers.explain(problems)
             if problems:
                 result.status, result.problems = "refused", problems
                 result.error = "preflight refused the run: " + "; ".join(p.format() for p in problems)
@@ -155,12 +160,15 @@ class Interpreter:
             result.status, result.error = "failed", str(exc)
             result.elapsed_s = time.perf_counter() - started
             self.emit(RunEvent(EventKind.RUN_FAILED, str(exc), exc.node_id, exc.node_type, exc.round,
-                               {"call": exc.call, "error": exc.error, "elapsed_s": result.elapsed_s}))
+                               {"call": exc.call, "error": exc.error, "elapsed_s": result.elapsed_s,
+                                **self.ledger.report(self.backend.name)}))
             return result
-        except _StopRun as exc:
-            result.status, result.error = "stopped", str(exc)
+        except (_StopRun, KeyboardInterrupt) as exc:
+            result.status = "stopped"
+            result.error = str(exc) if isinstance(exc, _StopRun) else "interrupted (Ctrl+C) between nodes"
             result.elapsed_s = time.perf_counter() - started
-            self.emit(RunEvent(EventKind.RUN_STOPPED, str(exc), data={"elapsed_s": result.elapsed_s}))
+            self.emit(RunEvent(EventKind.RUN_STOPPED, result.error, data={"elapsed_s": result.elapsed_s,
+                                                                      **self.ledger.report(self.backend.name)}))
             return result
         result.elapsed_s = time.perf_counter() - started
         self.emit(RunEvent(EventKind.RUN_FINISHED, f"completed in {result.elapsed_s:.1f} s",
@@ -245,7 +253,7 @@ class Interpreter:
     def _run_node(self, node_id: str, round_number: int | None) -> bool:
         """Run or skip one node; True if it ran and acted."""
         if self._stop.is_set():
-            raise _StopRun("stopped by the user")
+            raise _StopRun(f"stopped by the user before node {node_id}")
         analysis = self._analysis
         node = self._nodes[node_id]
         node_type = analysis.types[node_id]
@@ -261,6 +269,7 @@ class Interpreter:
         self.emit(RunEvent(EventKind.NODE_STARTED, title, node_id, node.type, round_number))
         started = time.perf_counter()
         self.backend.last_call = None
+        self.ledger.node = (node_id, node.type, round_number)
         try:
             with self.backend.step(title), backend_warnings(ctx.warn):
                 outputs = node_type.run(ctx, analysis.params[node_id], {k: v for k, v in inputs.items()
@@ -268,6 +277,9 @@ class Interpreter:
         except UserStopped as exc:
             self.result.node_states[node_id] = "failed"
             raise _StopRun(f"stopped by the user at {node_id}: {exc}") from None
+        except KeyboardInterrupt:
+            self.result.node_states[node_id] = "failed"
+            raise _StopRun(f"interrupted (Ctrl+C) during node {node_id} ({node.type}): it may be half done") from None
         except Exception as exc:
             self.result.node_states[node_id] = "failed"
             call = self.backend.last_call

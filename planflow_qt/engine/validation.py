@@ -27,8 +27,10 @@ class Problem:
     severity: str = "error"
 
     def format(self, source: str = "") -> str:
-        """`FILE: node ID (TYPE): FIELD: message`."""
+        """`FILE: node ID (TYPE): FIELD: message` (`FILE: FIELD: message` for the document, e.g. a wire)."""
         prefix = f"{source}: " if source else ""
+        if not self.node_id:
+            return f"{prefix}{self.field}: {self.message}"
         return f"{prefix}node {self.node_id} ({self.node_type}): {self.field}: {self.message}"
 
 
@@ -106,9 +108,13 @@ class _Checker:
     # -- edges ---------------------------------------------------------------------------------------------
     def check_edges(self) -> None:
         used: Counter[tuple[str, str]] = Counter()
-        for edge in self.flow.edges:
+        for index, edge in enumerate(self.flow.edges):
             (src, out_name), (dst, in_name) = edge.src, edge.dst
             where = f"inputs.{in_name}"
+            if src not in self.nodes and dst not in self.nodes:
+                self.problems.append(Problem("", "", f"edges.{index}", f"wire from unknown node {src!r} to unknown "
+                                             f"node {dst!r}: delete the wire"))
+                continue
             if src not in self.nodes:
                 self.add(dst if dst in self.nodes else src, where,
                          f"wire from unknown node {src!r}: delete the wire or the missing node's reference")
@@ -175,6 +181,12 @@ class _Checker:
             if name in matched:
                 self.add(node_id, "params.name", f"ROI {name!r} is an ROI of the case (matched by "
                          f"{matched[name]}): a created ROI needs a new name")
+        known = sorted(created.keys() | matched.keys())
+        for node_id, params in self.params.items():
+            for field, name in self.types[node_id].referenced_rois(params):
+                if name not in created and name not in matched:
+                    self.add(node_id, field, f"ROI {name!r} is not an ROI of the flow (flow ROIs: "
+                             f"{', '.join(known[:30]) or 'none'}): match it with an ROI node or use one of these")
 
     def resolve_names(self) -> dict[str, list[str]]:
         """Fill empty tags and condition names as `{stem}_{n}`; report duplicates and dangling updates."""

@@ -16,7 +16,7 @@ def now_iso() -> str:
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class FlowMeta(_Doc):
@@ -63,6 +63,13 @@ class Note(_Doc):
     text: str = Field("", max_length=20000)
     rect: tuple[float, float, float, float] = (0.0, 0.0, 300.0, 200.0)
 
+    @field_validator("rect")
+    @classmethod
+    def _finite_rect(cls, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        if not all(abs(v) < 1e7 for v in rect):
+            raise ValueError("position and size must be finite and within +-1e7")
+        return rect
+
 
 class Flow(_Doc):
     """A whole flow document."""
@@ -73,7 +80,7 @@ class Flow(_Doc):
     edges: list[Edge] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True, allow_inf_nan=False)
 
     def node(self, node_id: str) -> Node:
         """The node with this id (KeyError if absent)."""

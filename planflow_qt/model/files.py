@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import json
 import math
 import os
-import tempfile
+import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from planflow_qt.model.document import Flow, now_iso
-from planflow_qt.model.errors import FlowFileError
+from planflow_qt.model.errors import FileSaveError, FlowDocumentError, FlowFileError
 from planflow_qt.model.migrations import migrate
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -81,44 +84,51 @@ def parse_json_text(text: str, source: str | Path = "<text>") -> Any:
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file with the limits of `parse_json_text`."""
+    """Read a JSON file with the limits of `parse_json_text`; reads at most the size limit, so a device or a
+    pipe (whose size reads as 0) cannot exhaust memory."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
             raise FlowFileError(path, f"file larger than {MAX_FILE_BYTES // 2**20} MB: not a flow file")
-        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is not part of the JSON
+        text = data.decode("utf-8-sig")  # a byte order mark (Windows editors) is not part of the JSON
     except FlowFileError:
         raise
     except UnicodeDecodeError as exc:
-        raise FlowFileError(path, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8") from None
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        raise FlowFileError(path, f"not UTF-8 text (byte {start}): save the file as UTF-8") from None
     except OSError as exc:
         raise FlowFileError(path, f"cannot read: {exc.strerror or exc}") from None
     return parse_json_text(text, path)
 
 
-def _location(loc: tuple[Any, ...], data: Any) -> str:
-    """`nodes[3].params` -> `node n-ptv: params` when the node id is known."""
+def _problem(loc: tuple[Any, ...], message: str, data: Any) -> tuple[str | None, str | None, str, str]:
+    """(node id, node type, field, message) of a document error: `nodes[3].params` names node n-ptv."""
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
         nodes = data.get("nodes") if isinstance(data, dict) else None
-        ident = None
-        if isinstance(nodes, list) and loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict):
-            ident = nodes[loc[1]].get("id")
+        node = nodes[loc[1]] if isinstance(nodes, list) and loc[1] < len(nodes) else None
+        ident = node.get("id") if isinstance(node, dict) else None
+        node_type = node.get("type") if isinstance(node, dict) else None
         rest = ".".join(str(p) for p in loc[2:]) or "(node)"
-        return f"node {ident if isinstance(ident, str) else '#' + str(loc[1])}: {rest}"
-    return ".".join(str(p) for p in loc) or "(document)"
+        return (ident if isinstance(ident, str) else f"#{loc[1]}", node_type if isinstance(node_type, str) else None,
+                rest, message)
+    return None, None, ".".join(str(p) for p in loc) or "(document)", message
 
 
 def flow_from_data(data: Any, source: str | Path = "<data>") -> Flow:
-    """Build a Flow from parsed JSON, migrating older schemas; clear errors for anything else."""
+    """Build a Flow from parsed JSON, migrating older schemas; clear errors for anything else
+    (`FlowDocumentError`, listing each problem, when the JSON is not a valid flow document)."""
     if not isinstance(data, dict):
         raise FlowFileError(source, "a flow file holds one JSON object with 'schema', 'nodes' and 'edges'")
     data = migrate(data, source)
     try:
         return Flow.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors()[:20]]
-        raise FlowFileError(source, "invalid flow document:\n  " + "\n  ".join(problems)) from None
+        problems = [_problem(err["loc"], err["msg"], data) for err in exc.errors()[:20]]
+        lines = [(f"node {node_id}: " if node_id else "") + f"{field}: {message}"
+                 for node_id, _, field, message in problems]
+        raise FlowDocumentError(source, "invalid flow document:\n  " + "\n  ".join(lines), problems) from None
 
 
 def load_flow(path: str | Path) -> Flow:
@@ -134,26 +144,74 @@ def dumps_flow(flow: Flow) -> str:
 def write_text_atomic(path: str | Path, text: str, keep_backup: bool = True) -> None:
     """Write `text` to `path` atomically: a temporary file in the same folder, flushed, then renamed.
 
-    The previous file, if any, is kept as `<name>.bak`. A crash at any point leaves either the old
-    file or the new one, never a truncated mix.
+    The previous file, if any, is kept as `<name>.bak`, itself replaced atomically, so a crash at any point
+    leaves the old file or the new one and a whole `.bak`, never a truncated file. A link is written
+    through to the file it points to; a read-only file is refused. The temporary files have fixed names,
+    so one left by a crash is reused by the next save instead of piling up.
+    Raises `FileSaveError` saying what to do.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    target = _writable_target(Path(path))
     try:
-        os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if keep_backup and path.exists():
-            backup = path.with_name(path.name + ".bak")
-            backup.write_bytes(path.read_bytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stray_temporaries(target)
+        staged = _stage(target, text.encode("utf-8"), _file_mode(target))
+        if keep_backup and target.exists():
+            backup = target.with_name(target.name + ".bak")
+            os.replace(_stage(backup, target.read_bytes(), _file_mode(target)), backup)
+        os.replace(staged, target)
+    except FileSaveError:
         raise
+    except OSError as exc:
+        for name in (f".{target.name}.tmp", f".{target.name}.bak.tmp"):
+            with contextlib.suppress(OSError):  # a read-only folder cannot have them anyway
+                target.with_name(name).unlink(missing_ok=True)
+        raise FileSaveError(path, _save_advice(exc), exc.errno) from None
+
+
+def _writable_target(path: Path) -> Path:
+    """The file a save really writes: a link's target; refuses read-only files and folders."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise FileSaveError(path, _save_advice(exc), exc.errno) from None
+    if stat.S_ISDIR(mode):
+        raise FileSaveError(path, "is a folder: choose a file name")
+    if not mode & stat.S_IWRITE:
+        raise FileSaveError(path, "the file is read-only: save under another name, or make it writable first")
+    return target
+
+
+def _stage(final: Path, data: bytes, mode: int) -> Path:
+    """`data` written and flushed to disk in the temporary file of `final`; returns that file."""
+    staged = final.with_name(f".{final.name}.tmp")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(staged, mode)
+    return staged
+
+
+def _remove_stray_temporaries(target: Path) -> None:
+    """Temporary files of earlier versions (`.<name>.XXXXXXXX.tmp`, random names) that a crash left behind."""
+    for stray in target.parent.glob(f".{glob.escape(target.name)}.????????.tmp"):
+        stray.unlink(missing_ok=True)
+
+
+def _save_advice(exc: OSError) -> str:
+    """What went wrong in a save, in words, with what to do; the previous file is untouched."""
+    if exc.errno == errno.ENOSPC:
+        return "disk full: free some space and save again (the previous file is unchanged)"
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        return (f"{(exc.strerror or 'permission denied').lower()}: save into a folder you may write to "
+                "(the previous file is unchanged)")
+    if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
+        return f"{exc.strerror}: choose another file name"
+    return f"cannot save: {exc.strerror or exc} (the previous file is unchanged)"
 
 
 def _file_mode(path: Path) -> int:
@@ -161,7 +219,7 @@ def _file_mode(path: Path) -> int:
     (a temporary file is private, and a shared flow must stay readable by the planners who use it)."""
     try:
         return path.stat().st_mode & 0o777
-    except FileNotFoundError:
+    except OSError:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask

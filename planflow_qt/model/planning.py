@@ -10,11 +10,16 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MAX_DOSE_CGY = 50000.0
+"""The highest dose (cGy, whole course) any parameter may hold."""
+MAX_VOLUME_CC = 100000.0
+"""The largest absolute volume (cc) any parameter may hold."""
+
 
 class Strict(BaseModel):
     """Base of every parameter model: unknown fields are refused and assignments are checked."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class NoParams(Strict):
@@ -256,9 +261,26 @@ class ClinicalGoal(Strict):
     roi: str
     criterion: GoalCriterion
     type: GoalType
-    level: float = Field(ge=0, description="Acceptance level: cGy for dose goals, % or cc for volume goals")
-    parameter: float = Field(0.0, ge=0, description="Volume (% or cc) of a dose goal, dose (cGy) of a volume goal")
+    level: float = Field(ge=0, le=MAX_VOLUME_CC,
+                         description="Acceptance level: cGy for dose goals, % or cc for volume goals")
+    parameter: float = Field(0.0, ge=0, le=MAX_VOLUME_CC,
+                             description="Volume (% or cc) of a dose goal, dose (cGy) of a volume goal")
     priority: int = Field(1, ge=1, le=99)
+
+    @model_validator(mode="after")
+    def _in_clinical_range(self) -> ClinicalGoal:
+        """Doses within 0-50,000 cGy, relative volumes within 0-100 %, absolute volumes within 100,000 cc."""
+        dose_limit = ("cGy", MAX_DOSE_CGY)
+        limits = {GoalType.DOSE_AT_VOLUME: (dose_limit, ("%", 100.0)),
+                  GoalType.DOSE_AT_ABSOLUTE_VOLUME: (dose_limit, ("cc", MAX_VOLUME_CC)),
+                  GoalType.VOLUME_AT_DOSE: (("%", 100.0), dose_limit),
+                  GoalType.ABSOLUTE_VOLUME_AT_DOSE: (("cc", MAX_VOLUME_CC), dose_limit),
+                  GoalType.AVERAGE_DOSE: (dose_limit, None)}[self.type]
+        for field, limit in zip(("level", "parameter"), limits, strict=True):
+            if limit is not None and getattr(self, field) > limit[1]:
+                raise ValueError(f"{self.type.value} {field} {getattr(self, field):g} {limit[0]} is above "
+                                 f"{limit[1]:g} {limit[0]}: give a value within 0-{limit[1]:g} {limit[0]}")
+        return self
 
 
 class GoalResult(BaseModel):

@@ -135,7 +135,9 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
     if meta.description:
         parts.append(f"<p>{escape(meta.description)}</p>")
     if run.error:
-        parts.append(f"<p class='fail'>{escape(run.error)}</p>")
+        from planflow_qt.report.unsaved import unsaved_html
+
+        parts.append(f"<p class='fail'>{escape(run.error)}</p>{unsaved_html(run.events)}")
     if comparison:
         parts.append("<h2>Comparison with the baseline</h2><p class='meta'>Difference: this run minus the "
                      "other; green better, red worse (beyond 1 % for organs, 10 cGy or 0.005 CI for the target)."

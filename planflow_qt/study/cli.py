@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run `planflow study`; print the table and the output paths."""
+    from planflow_qt.cli_options import simulated_option_problems
     from planflow_qt.model.errors import FlowFileError
     from planflow_qt.study.report import comparisons
     from planflow_qt.study.runner import run_study
@@ -39,8 +40,11 @@ def run_command(args: argparse.Namespace) -> int:
     from planflow_qt.study.table import markdown
     from planflow_qt.study.verdict import study_verdict
 
+    problems = simulated_option_problems(args.case, args.grid, args.seed)
     if args.cohort < 1 or args.jobs < 1:
-        sys.stderr.write("--cohort and --jobs must be at least 1\n")
+        problems.append("--cohort and --jobs must be at least 1")
+    if problems:
+        sys.stderr.write("".join(f"planflow study: {problem}\n" for problem in problems))
         return EXIT_INVALID
     stem = f"{args.flow_a.stem}-vs-{args.flow_b.stem}-{args.case}"
     out = args.out or Path("studies") / stem

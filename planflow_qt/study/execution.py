@@ -12,11 +12,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from planflow_qt.study.spec import StudyError
-from planflow_qt.study.worker import PatientTask, run_patient
+from planflow_qt.study.worker import PatientTask, run_patient, serve_this_study_only
 
 log = logging.getLogger(__name__)
 
 Finished = tuple[PatientTask, dict[str, Any], bool]
+CONNECT_TIMEOUT_S = 10
 
 
 def _lost(task: PatientTask, exc: BaseException) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _stop_now(executor: ProcessPoolExecutor) -> None:
 
 def run_in_pool(tasks: Sequence[PatientTask], jobs: int) -> Iterator[Finished]:
     """`jobs` worker processes on this machine (works with the spawn start method, as on Windows)."""
-    executor = ProcessPoolExecutor(max_workers=jobs)
+    executor = ProcessPoolExecutor(max_workers=jobs, initializer=serve_this_study_only)
     try:
         futures = {executor.submit(run_patient, task): task for task in tasks}
         yield from _collect(futures, as_completed(futures))
@@ -63,7 +64,12 @@ def run_on_dask(tasks: Sequence[PatientTask], scheduler: Any) -> Iterator[Finish
         from dask.distributed import as_completed as dask_completed
     except ImportError as exc:
         raise StudyError("--scheduler needs Dask: pip install 'planflow-qt[study]'") from exc
-    with Client(scheduler) as client:
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise StudyError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}): start it, check the "
+                         "address, or leave --scheduler out to run here") from None
+    with client:
         futures = {client.submit(run_patient, task, pure=False): task for task in tasks}
         yield from _collect(futures, dask_completed(futures))
 

@@ -57,7 +57,12 @@ def _check_manifest(spec: StudySpec, out_dir: Path, fresh: bool) -> None:
     if fresh and out_dir.exists():
         shutil.rmtree(out_dir / "results", ignore_errors=True)
     elif path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        from planflow_qt.model.files import FlowFileError, read_json
+
+        old = read_json(path)
+        if not isinstance(old, dict):
+            raise FlowFileError(path, "not a study manifest: use --fresh to start the study again in this "
+                                      "folder, or another --out")
         diffs = manifest_mismatch(old, new)
         if diffs:
             raise StudyError(f"{out_dir} holds results of a different study ({'; '.join(diffs)}): "
@@ -66,11 +71,19 @@ def _check_manifest(spec: StudySpec, out_dir: Path, fresh: bool) -> None:
 
 
 def _load_result(path: Path) -> dict[str, Any] | None:
+    """A saved patient result, or None (computed again) when it is unreadable or not a result."""
+    from planflow_qt.model.files import FlowFileError, read_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        log.warning("%s unreadable, computing it again: %s", path, exc)
+        result = read_json(path)
+    except FlowFileError as exc:
+        log.warning("%s unreadable, computing it again: %s", path, exc.detail)
         return None
+    if not (isinstance(result, dict) and isinstance(result.get("status"), str)
+            and isinstance(result.get("metrics"), dict)):
+        log.warning("%s is not a patient result, computing it again", path)
+        return None
+    return result
 
 
 def _progress(show: bool) -> Progress:
@@ -126,12 +139,21 @@ def run_study(spec: StudySpec, out_dir: str | Path, jobs: int = 1, scheduler: An
     """Run (or resume) `spec` with its outputs in `out_dir`; returns the results and tables.
 
     `jobs` worker processes run patients in parallel; with `scheduler` (a Dask address or cluster) they run
-    on Dask instead. Failed patients are recorded and left out of the statistics.
+    on Dask instead. Failed patients are recorded and left out of the statistics. The output folder is held
+    by this study alone (`RunFolderError` otherwise).
     """
-    from planflow_qt.study.report import write_outputs
+    from planflow_qt.run_folder import owned_folder
 
     out = Path(out_dir)
     flows_a, flow_b = variants(spec)
+    with owned_folder(out, f"study {spec.flow_a.name} vs {spec.flow_b.name}"):
+        return _run(spec, out, flows_a, flow_b, jobs, scheduler, fresh, show_progress)
+
+
+def _run(spec: StudySpec, out: Path, flows_a: list[Variant], flow_b: Variant, jobs: int, scheduler: Any,
+         fresh: bool, show_progress: bool) -> StudyResult:
+    from planflow_qt.study.report import write_outputs
+
     _check_manifest(spec, out, fresh)
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from planflow_qt.engine.validation import validate
 from planflow_qt.model.document import Flow
-from planflow_qt.model.files import dumps_flow, flow_from_data, load_flow
+from planflow_qt.model.files import dumps_flow, flow_from_data
 
 
 class StudyError(Exception):
@@ -88,8 +88,11 @@ def _set_param(flow: Flow, target: str, value: Any) -> None:
 
 
 def load_checked(path: Path) -> Flow:
-    """A flow file that validates; otherwise a StudyError listing its problems."""
-    flow = load_flow(path)
+    """A flow file (or a Planning-Flow file, converted) that validates; otherwise a StudyError listing its
+    problems."""
+    from planflow_qt.model.legacy import load_any
+
+    flow, _warnings = load_any(path)
     errors = [p.format(str(path)) for p in validate(flow) if p.severity == "error"]
     if errors:
         raise StudyError("flow is not valid:\n" + "\n".join(errors))

@@ -7,6 +7,10 @@ same way in this process, in a process pool (spawn-safe) or on a Dask worker wit
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -63,3 +67,18 @@ def run_patient(task: PatientTask) -> dict[str, Any]:
         result.update(status="failed", error=f"{type(exc).__name__}: {exc}", rounds=0, metrics={})
     result["wall_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def serve_this_study_only() -> None:
+    """Set up a worker process of a local pool: Ctrl+C is left to the study, which ends its workers, and a
+    worker whose study process is gone (killed) exits at once instead of finishing its patient."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-study", daemon=True).start()

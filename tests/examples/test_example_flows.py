@@ -61,6 +61,8 @@ def test_missing_roi_refuses_the_run_with_exit_3(tmp_path, capsys):
     for node in flow["nodes"]:
         if node["type"] == "roi.match" and node["params"]["name"] == "Heart":
             node["params"]["name"], node["params"]["aliases"] = "Hart", []
+        for goal in node["params"].get("goals", []):  # goals name flow ROIs
+            goal["roi"] = "Hart" if goal["roi"] == "Heart" else goal["roi"]
     bad = tmp_path / "missing.json"
     bad.write_text(json.dumps(flow), encoding="utf-8")
     assert main(["run", str(bad), "--case", "lung", "--grid", GRID, "--out", str(tmp_path / "out")]) == 3

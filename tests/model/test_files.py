@@ -81,10 +81,10 @@ def test_failed_rename_leaves_the_previous_file_and_no_temporary(tmp_path, monke
     monkeypatch.setattr(os, "replace", broken_replace)
     changed = sample_flow()
     changed.meta.name = "Never written"
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="disk full: free some space and save again"):
         save_flow(changed, path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow.json", "flow.json.bak"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow.json"]
 
 
 def test_save_creates_missing_folders(tmp_path):

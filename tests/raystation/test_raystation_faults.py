@@ -65,6 +65,10 @@ def test_missing_required_roi_refuses_before_any_change(install, quick_flow, tmp
     flow = quick_flow("lung_single_pass.json")
     heart = next(n for n in flow.nodes if n.type == "roi.match" and n.params["name"] == "Heart")
     heart.params = {"name": "Hart", "aliases": []}
+    for node in flow.nodes:  # goals name flow ROIs
+        if node.type == "plan.clinical_goals":
+            node.params = {**node.params, "goals": [{**g, "roi": "Hart" if g["roi"] == "Heart" else g["roi"]}
+                                                    for g in node.params["goals"]]}
     result = run_flow(write(tmp_path, flow))
     out = capsys.readouterr().out
     assert result.status == "refused" and "required ROI 'Hart' is not in the case" in result.problems[0].message

@@ -21,8 +21,12 @@ _COMP_DEFAULTS: dict[str, Any] = {
 
 
 def _angle(entry: Entry, key: str, default: float | None = None) -> float:
-    """An angle in degrees, brought into 0-360 (360 and -10 are the same angles as 0 and 350)."""
-    return entry.number(key, default) % 360.0
+    """An angle in degrees, brought into 0-360 (360 and -10 are the same angles as 0 and 350); beyond a
+    full turn either way it is a typing error, refused rather than guessed at."""
+    angle = entry.number(key, default)
+    if not -360.0 <= angle <= 360.0:
+        raise entry.error(f"{angle:g} degrees is more than a full turn: give an angle from 0 to 360", key)
+    return angle % 360.0
 
 
 def beam_name(entry: Entry, index: int, used: set[str], warnings: list[str]) -> str:

@@ -69,8 +69,11 @@ def parse_condition(entry: Entry) -> Condition:
     """A COND entry; malformed criteria or an unknown type is a FlowFileError naming the condition."""
     name = entry.text("name", "", max_length=64)
     type_text = entry.text("type")
+    symbol = entry.data.get("active_round")
+    symbol = str(symbol) if isinstance(symbol, int) and not isinstance(symbol, bool) else entry.text("active_round",
+                                                                                                    "all")
     try:
-        rounds = parse_rounds_symbol(entry.text("active_round", "all"))
+        rounds = parse_rounds_symbol(symbol)
     except ValueError as exc:
         raise entry.error(str(exc), "active_round") from None
     if type_text in ALWAYS_TRUE:

@@ -28,6 +28,9 @@ ISOCENTER_METHODS = ("Center of ROI", "User Defined POI", "POI", "Automatic")
 _DIRECTIONS = ("superior", "inferior", "left", "right", "anterior", "posterior")
 
 
+MAX_FRACTIONS = PlanSetup.model_fields["fractions"].metadata[-1].le
+
+
 def technique(g: Graph, top: Entry) -> Technique:
     """VMAT or IMPT; an empty technique is taken from the beams (VMAT without any)."""
     text = top.text("technique", "")
@@ -47,10 +50,12 @@ def plan(g: Graph, top: Entry, kind: Technique) -> None:
         name = name[:64].rstrip() or "PlanFlow"
         g.warnings.append(f"flow_name: longer than a plan name may be: the plan is named {name!r}")
     rx = top.entry("prescription")
-    fractions = rx.integer("num_fractions", 0)
-    if not fractions:
+    fractions = rx.integer("num_fractions", 0) if rx.has("num_fractions") else None
+    if fractions is None:
         fractions = 1
         g.warnings.append("prescription: no number of fractions: 1 used (Planning-Flow's default)")
+    elif not 1 <= fractions <= MAX_FRACTIONS:
+        raise rx.error(f"{fractions} fractions: give the number of fractions, 1 to {MAX_FRACTIONS}", "num_fractions")
     setup = top.build(PlanSetup, name=name, technique=kind, fractions=fractions)
     g.warnings.append(f"plan: Planning-Flow files do not hold the treatment machine: PlanFlow's default "
                       f"{setup.machine!r} is kept; choose the machine in the 'New plan' node")
