@@ -253,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from planflow_qt.engine.backend_log import NotShownTwice
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(NotShownTwice())
     from planflow_qt.cli_options import BadOption, forget_interrupt
     from planflow_qt.run_folder import RunFolderError
 

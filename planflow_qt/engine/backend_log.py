@@ -21,7 +21,15 @@ class _Forward(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
+            record.shown_as_run_warning = True
             self.warn(record.getMessage())
+
+
+class NotShownTwice(logging.Filter):
+    """For console handlers: drops backend warnings already shown as run warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "shown_as_run_warning", False)
 
 
 @contextlib.contextmanager
