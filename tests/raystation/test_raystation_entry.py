@@ -13,8 +13,8 @@ from planflow_qt.backends import make_backend
 from planflow_qt.backends.base import BackendError
 from planflow_qt.backends.raystation import RayStationBackend, RayStationUnavailable
 from planflow_qt.backends.raystation.binding import RayStationBinding
-from planflow_qt.backends.raystation.double.__main__ import main as double_main
 from planflow_qt.raystation import EDITOR_MISSING, main, run_flow
+from planflow_qt.raystation.double_run import main as double_main
 
 FLOWS = Path(__file__).parents[2] / "flows"
 

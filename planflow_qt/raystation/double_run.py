@@ -1,6 +1,7 @@
-"""Run a flow through the RayStation backend against the test double, as `run_flow` does in RayStation.
+"""Run a flow through the RayStation backend against the test double, as `run_flow` does in RayStation
+(without RayStation: dose numbers from the simulated patient).
 
-    python -m planflow_qt.backends.raystation.double flows/lung_progressive.json --generation 2025-stubs \
+    python -m planflow_qt.raystation.double_run flows/lung_progressive.json --generation 2025-stubs \
         --calls calls.jsonl
 
 `--calls` writes one JSON line per access of the script to the API, as the stubs name it:
@@ -15,11 +16,12 @@ import sys
 from pathlib import Path
 
 from planflow_qt.backends.raystation.double import PROFILES, install_double, uninstall_double
+from planflow_qt.raystation import run_flow
 
 
 def main(argv: list[str] | None = None) -> int:
     """Install the double, run the flow with `planflow_qt.raystation.run_flow`; exit 0 when completed."""
-    parser = argparse.ArgumentParser(prog="python -m planflow_qt.backends.raystation.double",
+    parser = argparse.ArgumentParser(prog="python -m planflow_qt.raystation.double_run",
                                      description="Run a flow through the RayStation backend against the double.")
     parser.add_argument("flow", type=Path)
     parser.add_argument("--generation", default="2025", choices=list(PROFILES), help="RayStation API profile")
@@ -36,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
             world.node = getattr(event, "node_id", None)
 
     try:
-        from planflow_qt.raystation import run_flow
-
         result = run_flow(args.flow, args.out, observers=[follow_nodes])
     finally:
         uninstall_double()

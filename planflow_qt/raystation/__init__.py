@@ -20,13 +20,13 @@ from planflow_qt.backends.base import BackendError
 from planflow_qt.backends.raystation.api import RayStationUnavailable, find_scripting
 from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import bind_current_case, case_label
-from planflow_qt.backends.raystation.preflight import CaseCheck, check_case
-from planflow_qt.backends.raystation.progress import PlainProgress, StatusBarProgress
 from planflow_qt.engine.events import Observer
 from planflow_qt.engine.interpreter import RunResult
 from planflow_qt.engine.validation import Problem, analyze
 from planflow_qt.model.files import FlowFileError
 from planflow_qt.model.legacy import load_any
+from planflow_qt.raystation.preflight import CaseCheck, check_case
+from planflow_qt.raystation.progress import PlainProgress, StatusBarProgress
 from planflow_qt.run_folder import RunFolderError
 from planflow_qt.runner import execute, read_leftovers
 
