@@ -50,6 +50,10 @@ class DvhCondition(NodeType):
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(RESULT, VALUE))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"{params.short_name()} {params.comparison.value} {params.threshold:g}"
+
+    @classmethod
     def backend_needs(cls, params: DvhConditionParams) -> list[BackendNeed]:
         return [] if params.scenarios is ScenarioValue.NOMINAL else [SCENARIOS_NEEDED]
 
@@ -110,6 +114,10 @@ class FunctionValueCondition(NodeType):
                     inputs=(PLAN, Port("function", PortType.FUNCTION, optional=True)), outputs=(RESULT, VALUE))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"{params.aggregate.value} {params.comparison.value} {params.threshold:g}"
+
+    @classmethod
     def naming(cls, params: FunctionValueParams, roi_label):
         return [(params.name, "c_function_value")]
 
@@ -168,6 +176,10 @@ class GoalCondition(NodeType):
                     outputs=(RESULT,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"goals: {params.scope.value}" + (" in every scenario" if params.scenarios.value == "every" else "")
+
+    @classmethod
     def backend_needs(cls, params: GoalConditionParams) -> list[BackendNeed]:
         return [] if params.scenarios is GoalScenarios.NOMINAL else [SCENARIOS_NEEDED]
 
@@ -218,6 +230,10 @@ class RoundCondition(NodeType):
                     inputs=(Port("round", PortType.NUMBER, optional=True),), outputs=(RESULT,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"rounds {params.rounds}"
+
+    @classmethod
     def run(cls, ctx, params: RoundConditionParams, inputs):
         current = inputs.get("round", ctx.round)
         if current is None:
@@ -236,6 +252,10 @@ class Compare(NodeType):
     spec = NodeSpec("cond.compare", "Compare", Category.CONDITION, CompareParams,
                     inputs=(Port("a", PortType.NUMBER), Port("b", PortType.NUMBER, optional=True)),
                     outputs=(RESULT,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"a {params.comparison.value} b (or {params.threshold:g})"
 
     @classmethod
     def run(cls, ctx, params: CompareParams, inputs):

@@ -31,6 +31,10 @@ class FinalDose(NodeType):
     spec = NodeSpec("dose.final", "Final dose", Category.DOSE, FinalDoseParams, inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return params.algorithm.value
+
+    @classmethod
     def run(cls, ctx, params: FinalDoseParams, inputs):
         ctx.backend.compute_final_dose(params.algorithm)
         return {"plan": inputs["plan"]}
@@ -47,6 +51,10 @@ class ExportDicom(NodeType):
 
     spec = NodeSpec("dose.export_dicom", "Export DICOM", Category.DOSE, ExportParams, inputs=(PLAN,),
                     outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"→ {params.folder}"
 
     @classmethod
     def backend_needs(cls, params: ExportParams) -> list[BackendNeed]:

@@ -23,6 +23,10 @@ class WaitUser(NodeType):
                     gated=True)
 
     @classmethod
+    def summary(cls, params) -> str:
+        return params.message
+
+    @classmethod
     def run(cls, ctx, params: WaitParams, inputs):
         ctx.backend.wait_for_user(params.message)
         return {"plan": inputs["plan"]}
@@ -61,6 +65,10 @@ class Record(NodeType):
     """
 
     spec = NodeSpec("flow.record", "Record metrics", Category.FLOW, RecordParams, inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"{len(params.metrics)} metric{'s' * (len(params.metrics) != 1)}"
 
     @classmethod
     def run(cls, ctx, params: RecordParams, inputs):

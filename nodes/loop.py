@@ -25,6 +25,10 @@ class LoopBegin(NodeType):
                     outputs=(PLAN, Port("round", PortType.NUMBER)))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"at most {params.max_rounds} rounds"
+
+    @classmethod
     def run(cls, ctx, params, inputs):
         return {"plan": inputs["plan"], "round": float(ctx.round)}
 
@@ -39,6 +43,10 @@ class LoopEnd(NodeType):
 
     spec = NodeSpec("loop.end", "End of rounds", Category.LOOP, EndParams,
                     inputs=(PLAN, Port("stop", PortType.BOOL, optional=True)), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return "stop when idle" if params.stop_when_idle else ""
 
     @classmethod
     def run(cls, ctx, params, inputs):

@@ -34,6 +34,10 @@ class Settings(NodeType):
                     inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"{params.iterations} iterations"
+
+    @classmethod
     def run(cls, ctx, params: OptimizationSettings, inputs):
         ctx.backend.set_optimization_settings(params)
         ctx.log(f"at most {params.iterations} iterations per optimization", iterations=params.iterations)
@@ -76,6 +80,10 @@ class OptFunction(NodeType):
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN, FUNCTION), gated=True)
 
     @classmethod
+    def summary(cls, params) -> str:
+        return params.describe() + (f" [{params.tag}]" if params.tag else "")
+
+    @classmethod
     def naming(cls, params: OptFunctionParams, roi_label):
         return [(params.tag, f"{roi_label or 'roi'}_{params.type.value}")]
 
@@ -104,6 +112,10 @@ class OptFunctionTable(NodeType):
 
     spec = NodeSpec("opt.function_table", "Objective table", Category.OPTIMIZATION, FunctionTableParams,
                     inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"{len(params.functions)} functions"
 
     @classmethod
     def naming(cls, params: FunctionTableParams, roi_label):
@@ -259,6 +271,12 @@ class OptAdjust(NodeType):
     spec = NodeSpec("opt.adjust", "Adjust functions", Category.OPTIMIZATION, AdjustParams,
                     inputs=(PLAN, Port("function", PortType.FUNCTION, optional=True)),
                     outputs=(PLAN, FUNCTION), gated=True, self_gated=True)
+
+    @classmethod
+    def summary(cls, params) -> str:
+        verb = {"set": "=", "scale": "×", "add": "+", "achieved_factor": "achieved ×"}[params.mode.value]
+        test = f" if value {params.only_if_value.value} {params.value_threshold:g}" if params.only_if_value else ""
+        return f"{params.field.value} {verb} {params.amount:g}{test}"
 
     @classmethod
     def run(cls, ctx, params: AdjustParams, inputs):

@@ -34,6 +34,10 @@ class PlanCreate(NodeType):
     spec = NodeSpec("plan.create", "New plan", Category.PLAN, PlanSetup, outputs=(PLAN,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"{params.name} · {params.technique.value} · {params.fractions} fx"
+
+    @classmethod
     def run(cls, ctx, params: PlanSetup, inputs):
         return {"plan": ctx.backend.create_plan(params)}
 
@@ -68,6 +72,11 @@ class Prescription(NodeType):
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        kind = {"DoseAtVolume": f"D{params.volume_percent:g}%", "MedianDose": "median", "AverageDose": "mean"}
+        return f"{kind.get(params.kind.value, params.kind.value)} = {params.dose_cgy:g} cGy"
+
+    @classmethod
     def run(cls, ctx, params: PrescriptionParams, inputs):
         ctx.backend.set_prescription(PrescriptionValue(roi=ctx.case_roi(inputs["roi"]), dose_cgy=params.dose_cgy,
                                                        kind=params.kind, volume_percent=params.volume_percent))
@@ -94,6 +103,10 @@ class Isocenter(NodeType):
 
     spec = NodeSpec("plan.isocenter", "Isocenter", Category.PLAN, IsocenterParams,
                     inputs=(PLAN, Port("roi", PortType.ROI, optional=True)), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return params.method.replace("_", " ")
 
     @classmethod
     def run(cls, ctx, params: IsocenterParams, inputs):
@@ -135,6 +148,11 @@ class VmatArcs(NodeType):
     spec = NodeSpec("plan.vmat_arcs", "VMAT arcs", Category.PLAN, ArcsParams, inputs=(PLAN,), outputs=(PLAN,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        sectors = f" · {len(params.avoid_sectors)} avoided sector(s)" if params.avoid_sectors else ""
+        return f"{len(params.arcs)} arc{'s' * (len(params.arcs) != 1)}{sectors}"
+
+    @classmethod
     def run(cls, ctx, params: ArcsParams, inputs):
         arcs = split_arcs(params.arcs, params.avoid_sectors)
         if len(arcs) != len(params.arcs) or arcs != params.arcs:
@@ -156,6 +174,11 @@ class BeamOptimizationSettings(NodeType):
     spec = NodeSpec("plan.beam_settings", "Beam settings", Category.PLAN, BeamSettingsParams,
                     inputs=(PLAN, Port("avoid", PortType.ROI, optional=True,
                                        doc="ROI to protect (photons) or avoid (protons)")), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        jaws = "jaws automatic" if not params.fixed_jaws else f"jaws {params.jaw_motion.value}"
+        return f"{jaws} · {params.gantry_spacing_deg:g}°" + (" · dual arcs" if params.dual_arcs else "")
 
     @classmethod
     def run(cls, ctx, params: BeamSettingsParams, inputs):
@@ -180,6 +203,10 @@ class ImptBeams(NodeType):
 
     spec = NodeSpec("plan.impt_beams", "IMPT beams", Category.PLAN, ProtonBeamsParams,
                     inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"{len(params.beams)} beam{'s' * (len(params.beams) != 1)}"
 
     @classmethod
     def run(cls, ctx, params: ProtonBeamsParams, inputs):
@@ -209,6 +236,10 @@ class ClinicalGoals(NodeType):
 
     spec = NodeSpec("plan.clinical_goals", "Clinical goals", Category.PLAN, GoalsParams,
                     inputs=(PLAN,), outputs=(PLAN,))
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return params.template or f"{len(params.goals)} goals"
 
     @classmethod
     def referenced_rois(cls, params: GoalsParams) -> list[tuple[str, str]]:

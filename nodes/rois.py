@@ -31,6 +31,10 @@ class RoiMatch(NodeType):
     spec = NodeSpec("roi.match", "ROI", Category.ROI, MatchParams, outputs=(ROI_OUT,))
 
     @classmethod
+    def summary(cls, params) -> str:
+        return params.name + (f" (+{len(params.aliases)} aliases)" if params.aliases else "")
+
+    @classmethod
     def roi_label(cls, params: MatchParams) -> str:
         return params.name
 
@@ -82,6 +86,10 @@ class RoiAlgebra(_CreatesRoi):
                     outputs=(ROI_OUT,), gated=True)
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"→ {params.name}"
+
+    @classmethod
     def run(cls, ctx, params: AlgebraParams, inputs):
         a = _operand(ctx, params.a, inputs["a"])
         b = _operand(ctx, params.b, inputs["b"]) if "b" in inputs else None
@@ -112,6 +120,10 @@ class RoiMarginNode(_CreatesRoi):
                     inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True)
 
     @classmethod
+    def summary(cls, params) -> str:
+        return f"→ {params.name}"
+
+    @classmethod
     def run(cls, ctx, params: MarginParams, inputs):
         ctx.backend.create_roi_margin(params.name, ctx.case_roi(inputs["roi"]), params.margin,
                                       params.roi_type, params.color)
@@ -132,6 +144,10 @@ class RoiRing(_CreatesRoi):
 
     spec = NodeSpec("roi.ring", "Ring", Category.ROI, RingParams,
                     inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True)
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"→ {params.name} ({params.inward_cm:g} in, {params.outward_cm:g} out cm)"
 
     @classmethod
     def run(cls, ctx, params: RingParams, inputs):
@@ -156,6 +172,10 @@ class RoiFromDose(_CreatesRoi):
 
     spec = NodeSpec("roi.from_dose", "ROI from isodose", Category.ROI, FromDoseParams,
                     inputs=(PLAN,), outputs=(PLAN, ROI_OUT), gated=True)
+
+    @classmethod
+    def summary(cls, params) -> str:
+        return f"→ {params.name} ≥ {params.threshold_cgy:g} cGy"
 
     @classmethod
     def run(cls, ctx, params: FromDoseParams, inputs):

@@ -137,6 +137,11 @@ class NodeType:
         raise NotImplementedError(f"{cls.spec.type_id} has no run")
 
     @classmethod
+    def summary(cls, params: Any) -> str:
+        """One line about valid parameters, in planning terms, for the canvas and the report."""
+        return ""
+
+    @classmethod
     def backend_needs(cls, params: Any) -> list[BackendNeed]:
         """What this node, with these parameters, asks of the backend beyond the protocol; the preflight
         refuses the flow on a backend that cannot."""

@@ -2,6 +2,7 @@
 
 import json
 import types
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,20 @@ def test_legacy_id_finds_renamed_type():
     registry.register(renamed)
     assert registry.get("pack.old_echo") is renamed
     assert registry.suggest("pack.ecko2") == "pack.echo2"
+
+
+def test_node_types_summarize_their_own_parameters():
+    from planflow_qt.engine.validation import analyze
+    from planflow_qt.model.files import load_flow
+
+    registry = default_registry()
+    summarized = set()
+    for path in sorted((Path(__file__).parents[2] / "flows").glob("*.json")):
+        analysis = analyze(load_flow(path))
+        for node in analysis.flow.nodes:
+            text = registry.get(node.type).summary(analysis.params[node.id])
+            assert isinstance(text, str)
+            if text:
+                summarized.add(node.type)
+    assert {"roi.ring", "plan.prescription", "opt.function", "opt.adjust", "cond.dvh"} <= summarized
+    assert "dose.normalize" not in summarized, "a node without parameters says nothing"
