@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from planflow_qt.engine.states import RunStatus
+
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -150,9 +152,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sys.stdout.write(f"status {result.status}; {result.rounds} round(s); {result.elapsed_s:.1f} s{incomplete}\n"
                      f"report:  {report.resolve()}\nsummary: {(out_dir / 'summary.json').resolve()}\n"
                      f"log:     {(out_dir / 'run.jsonl').resolve()}\n")
-    if result.status != "completed":
+    if result.status != RunStatus.COMPLETED:
         sys.stderr.write(f"{result.error}\n" + "".join(f"{line}\n" for line in outcome.unsaved))
-        return {"invalid": EXIT_INVALID, "stopped": EXIT_INTERRUPTED}.get(result.status, EXIT_RUN_FAILED)
+        exits = {RunStatus.INVALID: EXIT_INVALID, RunStatus.STOPPED: EXIT_INTERRUPTED}
+        return exits.get(result.status, EXIT_RUN_FAILED)
     return EXIT_OK
 
 

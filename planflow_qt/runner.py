@@ -16,6 +16,7 @@ from planflow_qt.backends.base import Backend
 from planflow_qt.engine.events import EventKind, JsonlLog, Observer, RunEvent
 from planflow_qt.engine.interpreter import Interpreter, RunResult
 from planflow_qt.engine.ledger import Leftovers, unsaved_summary
+from planflow_qt.engine.states import RunStatus
 from planflow_qt.model.document import Flow, now_iso
 from planflow_qt.model.errors import FlowFileError
 from planflow_qt.model.files import read_json, write_text_atomic
@@ -141,8 +142,8 @@ def read_leftovers(out: Path) -> Leftovers | None:
 
 def _keep_leftovers(out: Path, status: str, started: str, report: dict) -> None:
     path = out / UNSAVED_NAME
-    if status in ("failed", "stopped") and report["unsaved"]:
+    if status in (RunStatus.FAILED, RunStatus.STOPPED) and report["unsaved"]:
         write_text_atomic(path, json.dumps({"status": status, "started": started, **report}, indent=1,
                                            ensure_ascii=False) + "\n", keep_backup=False)
-    elif status == "completed":
+    elif status == RunStatus.COMPLETED:
         path.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ from planflow_qt.editor.style import (
     PROBLEM_RED,
     STATE_COLORS,
 )
+from planflow_qt.engine.states import NodeState
 
 HEADER_HEIGHT = 24.0
 SUMMARY_HEIGHT = 18.0
@@ -31,7 +32,8 @@ PORT_SIZE = 17.0
 MIN_WIDTH = 190.0
 MAX_WIDTH = 320.0
 SELECTED_BORDER = (254, 207, 42)
-STATE_GLYPHS = {"pending": "…", "running": "▶", "done": "✓", "skipped": "↷", "failed": "✗"}
+STATE_GLYPHS = {NodeState.PENDING: "…", NodeState.RUNNING: "▶", NodeState.DONE: "✓", NodeState.SKIPPED: "↷",
+                NodeState.FAILED: "✗"}
 
 
 def _shape(painter: QtGui.QPainter, rect: QtCore.QRectF, kind: str) -> None:

@@ -18,14 +18,15 @@ from planflow_qt.backends.base import Backend
 from planflow_qt.editor.dvh_plot import DvhPlot
 from planflow_qt.editor.run_worker import RunWorker
 from planflow_qt.engine.events import EventKind, RunEvent
+from planflow_qt.engine.states import NodeState, RunStatus
 from planflow_qt.model.document import Flow
 from planflow_qt.report.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
 
 CASES = ("lung", "lung_left", "esophagus", "prostate")
-STATE_OF = {EventKind.NODE_STARTED: "running", EventKind.NODE_FINISHED: "done",
-            EventKind.NODE_SKIPPED: "skipped", EventKind.NODE_FAILED: "failed"}
+STATE_OF = {EventKind.NODE_STARTED: NodeState.RUNNING, EventKind.NODE_FINISHED: NodeState.DONE,
+            EventKind.NODE_SKIPPED: NodeState.SKIPPED, EventKind.NODE_FAILED: NodeState.FAILED}
 PASS = QtGui.QColor(40, 120, 60)
 FAIL = QtGui.QColor(140, 45, 45)
 
@@ -228,8 +229,8 @@ class RunPanel(QtWidgets.QWidget):
         self.worker.event.connect(self._on_event, QtCore.Qt.QueuedConnection)
         self.worker.finished.connect(self._on_finished, QtCore.Qt.QueuedConnection)
         for node in flow.nodes:
-            self.states[node.id] = "pending"
-            self.node_state.emit(node.id, "pending")
+            self.states[node.id] = NodeState.PENDING
+            self.node_state.emit(node.id, NodeState.PENDING.value)
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.running_changed.emit(True)
@@ -287,9 +288,9 @@ class RunPanel(QtWidgets.QWidget):
         thread.wait()
         thread.deleteLater()
         for node_id, state in self.states.items():
-            if state == "running":  # a stop ends between nodes; a failure marks its node itself
-                self.states[node_id] = "failed"
-                self.node_state.emit(node_id, "failed")
+            if state == NodeState.RUNNING:  # a stop ends between nodes; a failure marks its node itself
+                self.states[node_id] = NodeState.FAILED
+                self.node_state.emit(node_id, NodeState.FAILED.value)
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self.report_button.setEnabled(outcome is not None and outcome.out_dir is not None)
@@ -298,7 +299,7 @@ class RunPanel(QtWidgets.QWidget):
             self._log(f"could not run: {error}")
         else:
             result = outcome.result
-            color = {"completed": "#5fcf6f", "stopped": "#e6b428"}.get(result.status, "#ff6b6b")
+            color = {RunStatus.COMPLETED: "#5fcf6f", RunStatus.STOPPED: "#e6b428"}.get(result.status, "#ff6b6b")
             rounds = f"{result.rounds} round{'s' * (result.rounds != 1)}, " if result.rounds else ""
             text = f"<b style='color:{color}'>{result.status.capitalize()}</b> — {rounds}{result.elapsed_s:.1f} s"
             if error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planflow_qt.catalog.spec import Category, PortType
+from planflow_qt.engine.states import NodeState
 
 CATEGORY_COLORS: dict[Category, tuple[int, int, int]] = {
     Category.ROI: (46, 139, 87),
@@ -24,11 +25,11 @@ PORT_COLORS: dict[PortType, tuple[int, int, int]] = {
 }
 
 STATE_COLORS: dict[str, tuple[int, int, int]] = {
-    "pending": (130, 135, 145),
-    "running": (64, 156, 255),
-    "done": (70, 190, 90),
-    "skipped": (230, 180, 40),
-    "failed": (235, 70, 70),
+    NodeState.PENDING: (130, 135, 145),
+    NodeState.RUNNING: (64, 156, 255),
+    NodeState.DONE: (70, 190, 90),
+    NodeState.SKIPPED: (230, 180, 40),
+    NodeState.FAILED: (235, 70, 70),
 }
 
 CANVAS_BACKGROUND = (38, 41, 46)

@@ -21,6 +21,7 @@ from planflow_qt.engine.graph import LoopZone
 from planflow_qt.engine.ledger import ChangeLedger, Leftovers
 from planflow_qt.engine.preflight import preflight
 from planflow_qt.engine.schedule import schedule
+from planflow_qt.engine.states import NodeState, RunStatus
 from planflow_qt.engine.tracing import TracedBackend
 from planflow_qt.engine.validation import Analysis, Problem, analyze
 from planflow_qt.model.document import Edge, Flow
@@ -41,12 +42,12 @@ class NodeFailed(RuntimeError):
 class RunResult:
     """How a run ended, and what it measured."""
 
-    status: str  # completed | failed | stopped | invalid | refused
+    status: RunStatus
     rounds: int = 0
     error: str = ""
     problems: list[Problem] = field(default_factory=list)
     metrics: dict[int, dict[str, float]] = field(default_factory=dict)
-    node_states: dict[str, str] = field(default_factory=dict)
+    node_states: dict[str, NodeState] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
 
@@ -104,7 +105,7 @@ class Interpreter:
         self.registry = registry
         self.roi_map: dict[str, str] = {}
         self.values: dict[tuple[str, str], Any] = {}
-        self.result = RunResult("completed")
+        self.result = RunResult(RunStatus.COMPLETED)
         self._stop = threading.Event()
         self._analysis: Analysis | None = None
         self._nodes = {node.id: node for node in flow.nodes}
@@ -131,7 +132,7 @@ class Interpreter:
         analysis = self._analysis = analyze(self.flow, self.registry)
         result = self.result
         if not analysis.ok:
-            result.status, result.problems = "invalid", analysis.problems
+            result.status, result.problems = RunStatus.INVALID, analysis.problems
             result.error = "the flow is invalid: " + "; ".join(p.format() for p in analysis.problems[:5])
             self.emit(RunEvent(EventKind.RUN_FAILED, result.error,
                                data={"problems": [p.format() for p in analysis.problems]}))
@@ -141,12 +142,12 @@ class Interpreter:
             if problems and self.leftovers is not None:
                 problems = self.leftovers.explain(problems)
             if problems:
-                result.status, result.problems = "refused", problems
+                result.status, result.problems = RunStatus.REFUSED, problems
                 result.error = "preflight refused the run: " + "; ".join(p.format() for p in problems)
                 self.emit(RunEvent(EventKind.RUN_FAILED, result.error,
                                    data={"problems": [p.format() for p in problems]}))
                 return result
-        result.node_states = dict.fromkeys(analysis.order, "pending")
+        result.node_states = dict.fromkeys(analysis.order, NodeState.PENDING)
         self.emit(RunEvent(EventKind.RUN_STARTED, f"run of {self.flow.meta.name!r} on {self.backend.name}",
                            data={"flow": self.flow.meta.name, "backend": self.backend.name,
                                  "nodes": len(self.flow.nodes)}))
@@ -157,14 +158,14 @@ class Interpreter:
                 else:
                     self._run_node(step, None)
         except NodeFailed as exc:
-            result.status, result.error = "failed", str(exc)
+            result.status, result.error = RunStatus.FAILED, str(exc)
             result.elapsed_s = time.perf_counter() - started
             self.emit(RunEvent(EventKind.RUN_FAILED, str(exc), exc.node_id, exc.node_type, exc.round,
                                {"call": exc.call, "error": exc.error, "elapsed_s": result.elapsed_s,
                                 **self.ledger.report(self.backend.name)}))
             return result
         except (_StopRun, KeyboardInterrupt) as exc:
-            result.status = "stopped"
+            result.status = RunStatus.STOPPED
             result.error = str(exc) if isinstance(exc, _StopRun) else "interrupted (Ctrl+C) between nodes"
             result.elapsed_s = time.perf_counter() - started
             self.emit(RunEvent(EventKind.RUN_STOPPED, result.error, data={"elapsed_s": result.elapsed_s,
@@ -265,7 +266,7 @@ class Interpreter:
             return False
         title = node.title or spec.title
         ctx = _Context(self, self.backend, round_number, node_id, title, node.type, analysis.names.get(node_id, []))
-        self.result.node_states[node_id] = "running"
+        self.result.node_states[node_id] = NodeState.RUNNING
         self.emit(RunEvent(EventKind.NODE_STARTED, title, node_id, node.type, round_number))
         started = time.perf_counter()
         self.backend.last_call = None
@@ -275,13 +276,13 @@ class Interpreter:
                 outputs = node_type.run(ctx, analysis.params[node_id], {k: v for k, v in inputs.items()
                                                                         if k != "when"})
         except UserStopped as exc:
-            self.result.node_states[node_id] = "failed"
+            self.result.node_states[node_id] = NodeState.FAILED
             raise _StopRun(f"stopped by the user at {node_id}: {exc}") from None
         except KeyboardInterrupt:
-            self.result.node_states[node_id] = "failed"
+            self.result.node_states[node_id] = NodeState.FAILED
             raise _StopRun(f"interrupted (Ctrl+C) during node {node_id} ({node.type}): it may be half done") from None
         except Exception as exc:
-            self.result.node_states[node_id] = "failed"
+            self.result.node_states[node_id] = NodeState.FAILED
             call = self.backend.last_call
             failure = NodeFailed(node_id, node.type, round_number, call, f"{type(exc).__name__}: {exc}")
             self.emit(RunEvent(EventKind.NODE_FAILED, str(failure), node_id, node.type, round_number,
@@ -292,7 +293,7 @@ class Interpreter:
         for port in spec.outputs:
             if port.name not in (outputs or {}):
                 self.values.pop((node_id, port.name), None)
-        self.result.node_states[node_id] = "done"
+        self.result.node_states[node_id] = NodeState.DONE
         self.emit(RunEvent(EventKind.NODE_FINISHED, title, node_id, node.type, round_number,
                            {"seconds": round(time.perf_counter() - started, 4), "idle": ctx.idle_flag,
                             "outputs": {k: v for k, v in (outputs or {}).items()
@@ -310,5 +311,5 @@ class Interpreter:
                 self.values[key] = False
             else:
                 self.values.pop(key, None)
-        self.result.node_states[node_id] = "skipped"
+        self.result.node_states[node_id] = NodeState.SKIPPED
         self.emit(RunEvent(EventKind.NODE_SKIPPED, reason, node_id, node_type, round_number, {"reason": reason}))

@@ -22,6 +22,7 @@ from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import bind_current_case, case_label
 from planflow_qt.engine.events import Observer
 from planflow_qt.engine.interpreter import RunResult
+from planflow_qt.engine.states import RunStatus
 from planflow_qt.engine.validation import Problem, analyze
 from planflow_qt.model.files import FlowFileError
 from planflow_qt.model.legacy import load_any
@@ -94,7 +95,7 @@ def _show_backend_logs() -> None:
         logger.setLevel(logging.INFO)
 
 
-def _refuse(console: _Console, message: str, status: str = "refused",
+def _refuse(console: _Console, message: str, status: str = RunStatus.REFUSED,
             problems: list[Problem] | None = None) -> RunResult:
     console.line(f"PlanFlow did not start: {message}", style="bold red")
     console.line("Nothing was changed in RayStation.")
@@ -128,14 +129,15 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
     try:
         flow, warnings = load_any(path)
     except FlowFileError as exc:
-        return _refuse(console, str(exc), status="invalid")
+        return _refuse(console, str(exc), status=RunStatus.INVALID)
     for warning in warnings:
         console.line(f"  {path}: warning: {warning}")
     analysis = analyze(flow)
     if not analysis.ok:
         for problem in analysis.problems:
             console.line(f"  {problem.format(str(path))}", style="red")
-        return _refuse(console, f"the flow {str(path)!r} is invalid (problems above)", "invalid", analysis.problems)
+        return _refuse(console, f"the flow {str(path)!r} is invalid (problems above)", RunStatus.INVALID,
+                       analysis.problems)
     console.line(f"PlanFlow: {flow.meta.name!r} on {case_label(scripting) or 'the current case'}", style="bold")
     backend = RayStationBackend(scripting)
     try:
@@ -163,7 +165,7 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
     rounds = f"{result.rounds} round(s), " if result.rounds else ""
     console.line(f"PlanFlow {result.status}: {rounds}{result.elapsed_s:.1f} s"
                  + (f"; log in {Path(out_dir).resolve()}" if out_dir is not None else ""),
-                 style="bold green" if result.status == "completed" else "bold red")
+                 style="bold green" if result.status == RunStatus.COMPLETED else "bold red")
     return result
 
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from planflow_qt.backends.raystation.double import PROFILES, install_double, uninstall_double
+from planflow_qt.engine.states import RunStatus
 from planflow_qt.raystation import run_flow
 
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         args.calls.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     sys.stdout.write(f"double {args.generation}: {len(world.accesses)} API accesses recorded, "
                      f"patient saved {world.saves} time(s)\n")
-    return 0 if result.status == "completed" else 1
+    return 0 if result.status == RunStatus.COMPLETED else 1
 
 
 if __name__ == "__main__":
