@@ -11,7 +11,7 @@ from enum import Enum
 from pydantic import Field, field_validator
 
 from nodes.common import Comparison, DvhQuery, FunctionSelector, selected_functions
-from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import NoParams, Strict
 from planflow_qt.model.rounds import parse_rounds
 
@@ -111,7 +111,8 @@ class FunctionValueCondition(NodeType):
     """
 
     spec = NodeSpec("cond.function_value", "Function value", Category.CONDITION, FunctionValueParams,
-                    inputs=(PLAN, Port("function", PortType.FUNCTION, optional=True)), outputs=(RESULT, VALUE))
+                    inputs=(PLAN, Port("function", PortType.FUNCTION, optional=True)), outputs=(RESULT, VALUE),
+                    roles=frozenset({Role.TESTS_FUNCTIONS}))
 
     @classmethod
     def summary(cls, params) -> str:

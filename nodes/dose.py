@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import DoseAlgorithm, NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
@@ -13,7 +13,8 @@ PLAN = Port("plan", PortType.PLAN)
 class Normalize(NodeType):
     """Scale the plan so the primary prescription is met exactly (e.g. 95 % of the PTV receives 6000 cGy)."""
 
-    spec = NodeSpec("dose.normalize", "Normalize", Category.DOSE, NoParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("dose.normalize", "Normalize", Category.DOSE, NoParams, inputs=(PLAN,), outputs=(PLAN,),
+                    roles=frozenset({Role.MAKES_DOSE}))
 
     @classmethod
     def run(cls, ctx, params, inputs):
@@ -28,7 +29,8 @@ class FinalDoseParams(Strict):
 class FinalDose(NodeType):
     """Compute the final dose with the chosen algorithm (collapsed cone, Monte Carlo or pencil beam)."""
 
-    spec = NodeSpec("dose.final", "Final dose", Category.DOSE, FinalDoseParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("dose.final", "Final dose", Category.DOSE, FinalDoseParams, inputs=(PLAN,), outputs=(PLAN,),
+                    roles=frozenset({Role.MAKES_DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import Strict
 
 PLAN = Port("plan", PortType.PLAN)
@@ -22,7 +22,8 @@ class LoopBegin(NodeType):
     """
 
     spec = NodeSpec("loop.begin", "Rounds", Category.LOOP, BeginParams, inputs=(PLAN,),
-                    outputs=(PLAN, Port("round", PortType.NUMBER)))
+                    outputs=(PLAN, Port("round", PortType.NUMBER)),
+                    roles=frozenset({Role.LOOP_BEGIN}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -42,7 +43,8 @@ class LoopEnd(NodeType):
     """End of a round loop. A true `stop` input ends the loop after this round; only the plan leaves the loop."""
 
     spec = NodeSpec("loop.end", "End of rounds", Category.LOOP, EndParams,
-                    inputs=(PLAN, Port("stop", PortType.BOOL, optional=True)), outputs=(PLAN,))
+                    inputs=(PLAN, Port("stop", PortType.BOOL, optional=True)), outputs=(PLAN,),
+                    roles=frozenset({Role.LOOP_END}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -7,7 +7,7 @@ from enum import Enum
 from pydantic import Field, model_validator
 
 from nodes.common import Comparison, FunctionSelector, selected_functions
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import (
     DOSE_FALL_OFF_TYPES,
     DVH_TYPES,
@@ -31,7 +31,8 @@ class Settings(NodeType):
     """Optimizer settings: maximum iterations, optimality tolerance, intermediate and final dose."""
 
     spec = NodeSpec("opt.settings", "Optimization settings", Category.OPTIMIZATION, OptimizationSettings,
-                    inputs=(PLAN,), outputs=(PLAN,))
+                    inputs=(PLAN,), outputs=(PLAN,),
+                    roles=frozenset({Role.OPTIMIZATION_SETTINGS}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -310,7 +311,8 @@ class OptAdjust(NodeType):
 class OptRun(NodeType):
     """Run the optimization from where it stands (warm start), with the plan's settings."""
 
-    spec = NodeSpec("opt.run", "Optimize", Category.OPTIMIZATION, NoParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("opt.run", "Optimize", Category.OPTIMIZATION, NoParams, inputs=(PLAN,), outputs=(PLAN,),
+                    roles=frozenset({Role.OPTIMIZES, Role.MAKES_DOSE}))
 
     @classmethod
     def run(cls, ctx, params, inputs):

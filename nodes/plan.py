@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import (
     Arc,
     BeamSettings,
@@ -31,7 +31,8 @@ class PlanCreate(NodeType):
     plan wires. A flow has exactly one plan source (this node or "Current plan").
     """
 
-    spec = NodeSpec("plan.create", "New plan", Category.PLAN, PlanSetup, outputs=(PLAN,))
+    spec = NodeSpec("plan.create", "New plan", Category.PLAN, PlanSetup, outputs=(PLAN,),
+                    roles=frozenset({Role.PLAN_SOURCE, Role.NEW_PLAN}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -48,7 +49,8 @@ class PlanCurrent(NodeType):
     Use it instead of "New plan" to continue an existing plan: its beams, functions and goals stay.
     """
 
-    spec = NodeSpec("plan.current", "Current plan", Category.PLAN, NoParams, outputs=(PLAN,))
+    spec = NodeSpec("plan.current", "Current plan", Category.PLAN, NoParams, outputs=(PLAN,),
+                    roles=frozenset({Role.PLAN_SOURCE, Role.CURRENT_PLAN}))
 
     @classmethod
     def run(cls, ctx, params, inputs):
@@ -69,7 +71,8 @@ class Prescription(NodeType):
     """
 
     spec = NodeSpec("plan.prescription", "Prescription", Category.PLAN, PrescriptionParams,
-                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,))
+                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,),
+                    roles=frozenset({Role.PRESCRIPTION}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -215,7 +218,8 @@ class ImptBeams(NodeType):
 
 
 class GoalsParams(Strict):
-    template: str = Field("", max_length=128, description="Clinical goal template of the clinic database")
+    template: str = Field("", max_length=128, description="Clinical goal template of the clinic database",
+                          json_schema_extra={"case_names": "goal_templates"})
     roi_map: dict[str, str] = Field(default_factory=dict,
                                     description="Template ROI -> flow ROI name, for the template's goals")
     goals: list[ClinicalGoal] = Field(default_factory=list, description="Goals listed in the flow")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
 from planflow_qt.model.planning import BooleanOperation, Margin, RoiOperand, Strict
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -15,8 +15,10 @@ ROI_OUT = Port("roi", PortType.ROI)
 
 
 class MatchParams(Strict):
-    name: str = Field(min_length=1, max_length=64, description="The ROI's name in this flow")
-    aliases: list[str] = Field(default_factory=list, description="Other names the ROI may have in a case")
+    name: str = Field(min_length=1, max_length=64, description="The ROI's name in this flow",
+                      json_schema_extra={"case_names": "rois"})
+    aliases: list[str] = Field(default_factory=list, description="Other names the ROI may have in a case",
+                               json_schema_extra={"case_names": "rois"})
     required: bool = Field(True, description="Refuse to start when the case has no such ROI")
 
 
@@ -28,7 +30,8 @@ class RoiMatch(NodeType):
     that need it skip.
     """
 
-    spec = NodeSpec("roi.match", "ROI", Category.ROI, MatchParams, outputs=(ROI_OUT,))
+    spec = NodeSpec("roi.match", "ROI", Category.ROI, MatchParams, outputs=(ROI_OUT,),
+                    roles=frozenset({Role.CASE_ROI}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.catalog.registry import default_registry, plays
+from planflow_qt.catalog.spec import Role
 from planflow_qt.engine.events import EventKind, JsonlLog, Observer, RunEvent
 from planflow_qt.engine.interpreter import Interpreter, RunResult
 from planflow_qt.engine.ledger import Leftovers, unsaved_summary
@@ -54,8 +56,9 @@ class RunOutcome:
 
 def matched_rois(flow: Flow, roi_map: dict[str, str]) -> list[str]:
     """Case names of the ROIs the flow matched (not its helper ROIs), in flow order."""
+    registry = default_registry()
     names = [roi_map[n.params.get("name")] for n in flow.nodes
-             if n.type == "roi.match" and n.params.get("name") in roi_map]
+             if plays(registry, n.type, Role.CASE_ROI) and n.params.get("name") in roi_map]
     return list(dict.fromkeys(names))
 
 

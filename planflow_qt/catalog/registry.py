@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from importlib.metadata import entry_points
 from types import ModuleType
 
-from planflow_qt.catalog.spec import NodeType
+from planflow_qt.catalog.spec import NodeType, Role
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,12 @@ def _load_entry_points(registry: Registry) -> None:
 
 
 _default: Registry | None = None
+
+
+def plays(registry: Registry, type_id: str | None, role: Role) -> bool:
+    """Whether the node type `type_id` (unknown types play no role) plays `role`."""
+    node_type = registry.get(type_id) if type_id else None
+    return node_type is not None and node_type.spec.has(role)
 
 
 def default_registry() -> Registry:

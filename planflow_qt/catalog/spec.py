@@ -42,6 +42,22 @@ class Port:
 WHEN = Port("when", PortType.BOOL, optional=True, doc="Run only when true (skipped when false)")
 
 
+class Role(str, Enum):
+    """What the rest of the program needs to know a node is, beyond its ports and parameters."""
+
+    PLAN_SOURCE = "plan source"
+    NEW_PLAN = "new plan"
+    CURRENT_PLAN = "current plan"
+    CASE_ROI = "case ROI"
+    PRESCRIPTION = "prescription"
+    LOOP_BEGIN = "loop begin"
+    LOOP_END = "loop end"
+    OPTIMIZATION_SETTINGS = "optimization settings"
+    OPTIMIZES = "optimizes"
+    MAKES_DOSE = "makes dose"
+    TESTS_FUNCTIONS = "tests function values"
+
+
 class Category(str, Enum):
     """Palette groups, in the order a flow is usually built."""
 
@@ -61,7 +77,7 @@ class NodeSpec:
 
     `gated` adds the optional `when` input. `self_gated` marks actions that decide at run time whether
     they acted (an adjustment that matched no function), which counts for a loop's stop-when-idle rule.
-    `legacy_ids` are former type ids that still load.
+    `legacy_ids` are former type ids that still load; `roles` say what else the program must know the node is.
     """
 
     type_id: str
@@ -73,7 +89,12 @@ class NodeSpec:
     gated: bool = False
     self_gated: bool = False
     legacy_ids: tuple[str, ...] = ()
+    roles: frozenset[Role] = frozenset()
     doc: str = field(default="", compare=False)
+
+    def has(self, role: Role) -> bool:
+        """Whether the node type plays `role`."""
+        return role in self.roles
 
     def all_inputs(self) -> tuple[Port, ...]:
         """Inputs including the `when` gate of gated nodes."""

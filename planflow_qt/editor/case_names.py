@@ -13,13 +13,7 @@ class CaseNames:
     goal_templates: list[str] = field(default_factory=list)
     machines: list[str] = field(default_factory=list)
 
-    def for_field(self, type_id: str, path: tuple[str, ...]) -> list[str]:
-        """The names offered for a parameter of a node type (empty when none apply)."""
-        name = path[-1] if path else ""
-        if type_id == "roi.match" and name in ("name", "aliases"):
-            return self.roi_names
-        if type_id == "plan.clinical_goals" and name == "template":
-            return self.goal_templates
-        if type_id == "plan.create" and name == "machine":
-            return self.machines
-        return []
+    def for_field(self, kind: str) -> list[str]:
+        """The names offered for a parameter that takes names of kind `kind` (its params model declares it:
+        `rois`, `goal_templates` or `machines`); empty for other parameters."""
+        return {"rois": self.roi_names, "goal_templates": self.goal_templates, "machines": self.machines}.get(kind, [])

@@ -242,8 +242,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             form.addRow(group)
             return
         editor = make_editor(info)
-        node_type = self.doc.node(self.node_id).type if self.node_id else ""
-        offered = self.case_names.for_field(node_type, path) if self.case_names else []
+        offered = self.case_names.for_field(info.case_names) if self.case_names else []
         if offered and isinstance(editor, TextEditor):
             editor.offer(offered)
         editor.edited.connect(lambda value, p=path: self._commit(p, value))

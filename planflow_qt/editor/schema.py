@@ -26,6 +26,9 @@ class FieldInfo:
     choices: list[str] = field(default_factory=list)
     max_length: int | None = None
     children: list[FieldInfo] = field(default_factory=list)
+    case_names: str = ""
+    """Which names of the case the field takes, as its params model declares (`rois`, `goal_templates`,
+    `machines`)."""
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -73,7 +76,7 @@ def field_info(name: str, prop: dict[str, Any], root: dict[str, Any], required: 
     kind = _kind(schema, root)
     info = FieldInfo(name=name, kind=kind, description=prop.get("description") or schema.get("description", ""),
                      nullable=nullable, required=required, default=prop.get("default"),
-                     max_length=schema.get("maxLength"))
+                     max_length=schema.get("maxLength"), case_names=prop.get("case_names", ""))
     if "minimum" in schema or "exclusiveMinimum" in schema:
         info.minimum = schema.get("minimum", schema.get("exclusiveMinimum"))
         info.exclusive_min = "exclusiveMinimum" in schema

@@ -184,7 +184,7 @@ class Interpreter:
         for round_number in range(1, begin_params.max_rounds + 1):
             self.result.rounds = round_number
             self.emit(RunEvent(EventKind.ROUND_STARTED, f"round {round_number} of at most "
-                               f"{begin_params.max_rounds}", zone.begin, "loop.begin", round_number))
+                               f"{begin_params.max_rounds}", zone.begin, self._nodes[zone.begin].type, round_number))
             fired = 0
             eligible = [n for n in gated if not self._nodes[n].disabled
                         and round_number in parse_rounds(self._nodes[n].active_rounds)]
@@ -201,7 +201,7 @@ class Interpreter:
             elif round_number == begin_params.max_rounds:
                 reason = "maximum rounds reached"
             self.emit(RunEvent(EventKind.ROUND_FINISHED, f"round {round_number} finished"
-                               + (f": {reason}" if reason else ""), zone.end, "loop.end", round_number,
+                               + (f": {reason}" if reason else ""), zone.end, self._nodes[zone.end].type, round_number,
                                {"fired": fired, "stop_reason": reason}))
             if reason:
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.catalog.spec import Role
 from planflow_qt.engine.validation import Analysis, Problem
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -17,7 +18,7 @@ def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
         if node.disabled or node.id not in analysis.params:
             continue
         node_type, params = analysis.types[node.id], analysis.params[node.id]
-        if (node.type == "roi.match" and params.required
+        if (node_type.spec.has(Role.CASE_ROI) and params.required
                 and match_roi_name(params.name, params.aliases, case_names) is None):
             problems.append(Problem(node.id, node.type, "params.name",
                                     f"required ROI {params.name!r} is not in the case (aliases: "

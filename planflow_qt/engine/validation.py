@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError
 
 from planflow_qt.catalog.registry import Registry, default_registry
-from planflow_qt.catalog.spec import NodeType
+from planflow_qt.catalog.spec import NodeType, Role
 from planflow_qt.engine.graph import FlowGraph, LoopZone
 from planflow_qt.model.document import Flow, Node
 from planflow_qt.model.rounds import parse_rounds
-
-PLAN_SOURCES = ("plan.create", "plan.current")
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ class _Checker:
 
     # -- plan, names -------------------------------------------------------------------------------------------
     def check_plan_sources(self) -> None:
-        sources = [n for n, t in self.types.items() if t.spec.type_id in PLAN_SOURCES]
+        sources = [n for n, t in self.types.items() if t.spec.has(Role.PLAN_SOURCE)]
         if len(sources) > 1:
             for node_id in sources[1:]:
                 self.add(node_id, "type", f"more than one plan source ({', '.join(sources)}): keep one")
@@ -175,7 +173,7 @@ class _Checker:
                     self.add(node_id, "params.name", f"ROI {name!r} is also created by {created[name]}: "
                              "give one of them another name")
                 created.setdefault(name, node_id)
-            elif node_type.spec.type_id == "roi.match":
+            elif node_type.spec.has(Role.CASE_ROI):
                 matched.setdefault(params.name, node_id)
         for name, node_id in created.items():
             if name in matched:
@@ -230,8 +228,8 @@ class _Checker:
 
 
 def _loop_zones(checker: _Checker, graph: FlowGraph) -> list[LoopZone]:
-    begins = [n for n, t in checker.types.items() if t.spec.type_id == "loop.begin"]
-    ends = {n for n, t in checker.types.items() if t.spec.type_id == "loop.end"}
+    begins = [n for n, t in checker.types.items() if t.spec.has(Role.LOOP_BEGIN)]
+    ends = {n for n, t in checker.types.items() if t.spec.has(Role.LOOP_END)}
     zones: list[LoopZone] = []
     paired: dict[str, str] = {}  # end -> the begin of its loop
     reported_ends: set[str] = set()  # ends of a loop reported as nested or with several ends: they have a begin

@@ -113,7 +113,8 @@ class PlanSetup(Strict):
 
     name: str = Field("PlanFlow", min_length=1, max_length=64)
     beam_set: str = Field("BS1", min_length=1, max_length=16, description="Beam set name (16 characters at most)")
-    machine: str = Field("Halcyon", min_length=1)
+    machine: str = Field("Halcyon", min_length=1, description="Treatment machine of the clinic",
+                         json_schema_extra={"case_names": "machines"})
     technique: Technique = Technique.VMAT
     fractions: int = Field(30, ge=1, le=100, description="Number of fractions")
     patient_position: str = "HeadFirstSupine"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from planflow_qt.backends.raystation.backend import RayStationBackend
 from planflow_qt.backends.raystation.binding import machine_names
+from planflow_qt.catalog.spec import Role
 from planflow_qt.engine.preflight import capability_problems
 from planflow_qt.engine.validation import Analysis, Problem
 from planflow_qt.model.roi_matching import match_roi_name
@@ -50,7 +51,7 @@ def check_case(analysis: Analysis, backend: RayStationBackend) -> CaseCheck:
         if node.disabled or node.id not in analysis.params:
             continue
         params, node_type = analysis.params[node.id], analysis.types[node.id]
-        if node.type == "roi.match":
+        if node_type.spec.has(Role.CASE_ROI):
             found = match_roi_name(params.name, params.aliases, contoured)
             check.matches.append(RoiMatch(node.id, params.name, found, params.required))
             if found is None and params.required:
@@ -62,7 +63,7 @@ def check_case(analysis: Analysis, backend: RayStationBackend) -> CaseCheck:
             check.problems.append(Problem(node.id, node.type, "params.name", (
                 f"the case already has an ROI {created!r}: the flow would overwrite it; rename the flow's ROI "
                 "or delete the case's one")))
-        if node.type == "plan.create":
+        if node_type.spec.has(Role.NEW_PLAN):
             if params.name in plans:
                 check.problems.append(Problem(node.id, node.type, "params.name", (
                     f"the case already has a plan {params.name!r}: rename the new plan")))

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from html import escape
 
+from planflow_qt.catalog.registry import default_registry, plays
+from planflow_qt.catalog.spec import Role
 from planflow_qt.model.document import Flow
 from planflow_qt.report.snapshots import FunctionRow
 
@@ -42,8 +44,9 @@ class Gate:
 def gates(flow: Flow) -> list[Gate]:
     """The function-value conditions of the flow."""
     out = []
+    registry = default_registry()
     for node in flow.nodes:
-        if node.type != "cond.function_value" or node.disabled:
+        if node.disabled or not plays(registry, node.type, Role.TESTS_FUNCTIONS):
             continue
         p, selector = node.params, node.params.get("selector", {})
         out.append(Gate(p.get("name") or node.id, tuple(selector.get("tags", [])), tuple(selector.get("rois", [])),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.catalog.registry import default_registry, plays
+from planflow_qt.catalog.spec import Role
 from planflow_qt.engine.events import EventKind, RunEvent
 from planflow_qt.model.planning import DoseStatistic
 
@@ -113,6 +115,7 @@ class RunRecorder:
     """Observer that keeps the events of a run and snapshots the plan after each round and at the end."""
 
     def __init__(self, backend: Backend, rois: list[str] | None = None):
+        self._registry = default_registry()
         self.backend = backend
         self.rois = rois
         self.events: list[RunEvent] = []
@@ -128,18 +131,21 @@ class RunRecorder:
     def _rois(self) -> list[str]:
         return self.rois if self.rois is not None else self.backend.roi_names()
 
+    def _plays(self, event: RunEvent, role: Role) -> bool:
+        return plays(self._registry, event.node_type, role)
+
     def __call__(self, event: RunEvent) -> None:
         self.events.append(event)
         if event.kind is EventKind.METRIC:
             self._metrics.setdefault(event.round or 0, {})[event.data["name"]] = event.data["value"]
-        elif event.kind is EventKind.LOG and event.node_type == "opt.settings" and "iterations" in event.data:
+        elif (event.kind is EventKind.LOG and self._plays(event, Role.OPTIMIZATION_SETTINGS)
+              and "iterations" in event.data):
             self._iterations = int(event.data["iterations"])
-        elif event.kind is EventKind.NODE_FINISHED and event.node_type in ("opt.run", "dose.normalize",
-                                                                            "dose.final"):
+        elif event.kind is EventKind.NODE_FINISHED and self._plays(event, Role.MAKES_DOSE):
             self._has_dose = True
-            if event.node_type == "opt.run":
+            if self._plays(event, Role.OPTIMIZES):
                 self.optimization_iterations += self._iterations
-            if event.node_type in ("opt.run", "dose.normalize") and event.round is not None:
+            if event.round is not None:
                 self.functions[event.round] = function_rows(self.backend)
         elif event.kind is EventKind.ROUND_FINISHED and self._has_dose:
             self.snapshots.append(take_snapshot(self.backend, self._rois(), f"round {event.round}", event.round,

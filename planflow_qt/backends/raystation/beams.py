@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from planflow_qt.backends.base import BackendError
 from planflow_qt.backends.raystation.adapters import FLUENCE_PROTECTION
+from planflow_qt.catalog.spec import Role
 from planflow_qt.model.planning import BeamSettings, JawMotion, Prescription, PrescriptionType
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -74,7 +75,7 @@ def prescription_problems(backend: RayStationBackend, analysis: Any) -> list[tup
     """On the current plan, each prescription node that differs from the beam set's primary prescription
     (RayStation would keep the existing one as primary and scale the plan to it): (node id, field, message)."""
     nodes = [n for n in analysis.flow.nodes if not n.disabled and n.id in analysis.params]
-    if not any(n.type == "plan.current" for n in nodes):
+    if not any(analysis.types[n.id].spec.has(Role.CURRENT_PLAN) for n in nodes):
         return []
     scripting = backend.scripting
     if scripting.current("Plan") is None or scripting.current("BeamSet") is None:
@@ -86,7 +87,7 @@ def prescription_problems(backend: RayStationBackend, analysis: Any) -> list[tup
     case_rois = backend.roi_names()
     problems = []
     for node in nodes:
-        if node.type != "plan.prescription":
+        if not analysis.types[node.id].spec.has(Role.PRESCRIPTION):
             continue
         source = next((e.src[0] for e in analysis.flow.edges if e.dst == (node.id, "roi")), None)
         match = analysis.params.get(source)
