@@ -19,7 +19,7 @@ class Normalize(NodeType):
     @classmethod
     def run(cls, ctx, params, inputs):
         ctx.backend.normalize_to_prescription()
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class FinalDoseParams(Strict):
@@ -39,7 +39,7 @@ class FinalDose(NodeType):
     @classmethod
     def run(cls, ctx, params: FinalDoseParams, inputs):
         ctx.backend.compute_final_dose(params.algorithm)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class ExportParams(Strict):
@@ -67,4 +67,4 @@ class ExportDicom(NodeType):
     def run(cls, ctx, params: ExportParams, inputs):
         ctx.backend.export_dicom(params.folder)
         ctx.log(f"plan, dose, structures and CT exported as DICOM to {params.folder}")
-        return {"plan": inputs["plan"]}
+        return {}

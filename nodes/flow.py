@@ -29,7 +29,7 @@ class WaitUser(NodeType):
     @classmethod
     def run(cls, ctx, params: WaitParams, inputs):
         ctx.backend.wait_for_user(params.message)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class SavePatient(NodeType):
@@ -44,7 +44,7 @@ class SavePatient(NodeType):
     @classmethod
     def run(cls, ctx, params, inputs):
         ctx.backend.save()
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class RecordedMetric(DvhQuery):
@@ -75,4 +75,4 @@ class Record(NodeType):
         for item in params.metrics:
             value = item.measure(ctx.backend, ctx.case_roi(item.roi), ctx.case_roi(item.external_roi))
             ctx.metric(item.label or f"{item.roi} {item.short_name()}", value, item.unit())
-        return {"plan": inputs["plan"]}
+        return {}

@@ -31,7 +31,7 @@ class LoopBegin(NodeType):
 
     @classmethod
     def run(cls, ctx, params, inputs):
-        return {"plan": inputs["plan"], "round": float(ctx.round)}
+        return {"round": float(ctx.round)}
 
 
 class EndParams(Strict):
@@ -52,4 +52,4 @@ class LoopEnd(NodeType):
 
     @classmethod
     def run(cls, ctx, params, inputs):
-        return {"plan": inputs["plan"]}
+        return {}

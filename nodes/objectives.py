@@ -42,7 +42,7 @@ class Settings(NodeType):
     def run(cls, ctx, params: OptimizationSettings, inputs):
         ctx.backend.set_optimization_settings(params)
         ctx.log(f"at most {params.iterations} iterations per optimization", iterations=params.iterations)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 def put_function(ctx, spec: FunctionSpec) -> str:
@@ -97,7 +97,7 @@ class OptFunction(NodeType):
         values = params.model_dump(exclude={"updates_existing"})
         values["tag"] = ctx.tags[0]
         spec = FunctionSpec(**values, roi=ctx.case_roi(inputs["roi"]))
-        return {"plan": inputs["plan"], "function": put_function(ctx, spec)}
+        return {"function": put_function(ctx, spec)}
 
 
 class FunctionTableParams(Strict):
@@ -126,7 +126,7 @@ class OptFunctionTable(NodeType):
     def run(cls, ctx, params: FunctionTableParams, inputs):
         for row, tag in zip(params.functions, ctx.tags, strict=True):
             put_function(ctx, row.model_copy(update={"roi": ctx.case_roi(row.roi), "tag": tag}))
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class AdjustField(str, Enum):
@@ -305,7 +305,7 @@ class OptAdjust(NodeType):
         ctx.metric("functions adjusted", changed)
         if not changed:
             ctx.idle()
-        return {"plan": inputs["plan"], **({"function": inputs["function"]} if "function" in inputs else {})}
+        return {"function": inputs["function"]} if "function" in inputs else {}
 
 
 class OptRun(NodeType):
@@ -317,7 +317,7 @@ class OptRun(NodeType):
     @classmethod
     def run(cls, ctx, params, inputs):
         ctx.backend.run_optimization()
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class OptReset(NodeType):
@@ -329,4 +329,4 @@ class OptReset(NodeType):
     @classmethod
     def run(cls, ctx, params, inputs):
         ctx.backend.reset_optimization()
-        return {"plan": inputs["plan"]}
+        return {}

@@ -83,7 +83,7 @@ class Prescription(NodeType):
     def run(cls, ctx, params: PrescriptionParams, inputs):
         ctx.backend.set_prescription(PrescriptionValue(roi=ctx.case_roi(inputs["roi"]), dose_cgy=params.dose_cgy,
                                                        kind=params.kind, volume_percent=params.volume_percent))
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class IsocenterParams(Strict):
@@ -123,7 +123,7 @@ class Isocenter(NodeType):
         else:
             position = backend.set_isocenter(position_cm=(params.x_cm, params.y_cm, params.z_cm))
         ctx.log("isocenter at ({:.2f}, {:.2f}, {:.2f}) cm".format(*position))
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class ArcsParams(Strict):
@@ -162,7 +162,7 @@ class VmatArcs(NodeType):
             ctx.log("arcs split around the avoidance sectors: " + ", ".join(
                 f"{a.name} {a.gantry_start_deg:g}->{a.gantry_stop_deg:g}" for a in arcs))
         ctx.backend.add_vmat_arcs(arcs)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class BeamOptimizationSettings(NodeType):
@@ -187,7 +187,7 @@ class BeamOptimizationSettings(NodeType):
     def run(cls, ctx, params: BeamSettingsParams, inputs):
         avoid = ctx.case_roi(inputs["avoid"]) if "avoid" in inputs else None
         ctx.backend.set_beam_settings(BeamSettings(**params.model_dump(), avoid_roi=avoid))
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class ProtonBeamsParams(Strict):
@@ -214,7 +214,7 @@ class ImptBeams(NodeType):
     @classmethod
     def run(cls, ctx, params: ProtonBeamsParams, inputs):
         ctx.backend.add_proton_beams(params.beams)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class GoalsParams(Strict):
@@ -255,7 +255,7 @@ class ClinicalGoals(NodeType):
         goals = [g.model_copy(update={"roi": ctx.case_roi(g.roi)}) for g in params.goals]
         roi_map = {template: ctx.case_roi(flow) for template, flow in params.roi_map.items()}
         ctx.backend.add_clinical_goals(goals, params.template or None, roi_map)
-        return {"plan": inputs["plan"]}
+        return {}
 
 
 class PlanRobustness(NodeType):
@@ -270,4 +270,4 @@ class PlanRobustness(NodeType):
     @classmethod
     def run(cls, ctx, params: Robustness, inputs):
         ctx.backend.set_robustness(params)
-        return {"plan": inputs["plan"]}
+        return {}

@@ -184,4 +184,4 @@ class RoiFromDose(_CreatesRoi):
     def run(cls, ctx, params: FromDoseParams, inputs):
         ctx.backend.create_roi_from_dose(params.name, params.threshold_cgy, params.roi_type, params.color)
         ctx.register_roi(params.name, params.name)
-        return {"plan": inputs["plan"], "roi": params.name}
+        return {"roi": params.name}

@@ -14,7 +14,7 @@ from typing import Any
 
 from planflow_qt.backends.base import Backend, UserStopped
 from planflow_qt.catalog.registry import Registry
-from planflow_qt.catalog.spec import PortType
+from planflow_qt.catalog.spec import NodeSpec, PortType
 from planflow_qt.engine.backend_log import backend_warnings
 from planflow_qt.engine.events import EventKind, Observer, RunEvent
 from planflow_qt.engine.graph import LoopZone
@@ -206,6 +206,16 @@ class Interpreter:
             if reason:
                 break
 
+    @staticmethod
+    def _with_plan(spec: NodeSpec, inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+        """The node's outputs, with its plan passed on when it returned none (the plan wire is the order of side
+        effects, not a value a node makes); an output the node type does not declare fails the node."""
+        undeclared = sorted(set(outputs) - {port.name for port in spec.outputs})
+        if undeclared:
+            raise ValueError(f"the node returned outputs its type does not declare: {', '.join(undeclared)}")
+        plan = [p.name for p in spec.outputs if p.type is PortType.PLAN and p.name not in outputs]
+        return {**outputs, **{name: inputs[name] for name in plan if name in inputs}}
+
     def _is_gated(self, node_id: str) -> bool:
         analysis = self._analysis
         node = self._nodes[node_id]
@@ -275,6 +285,7 @@ class Interpreter:
             with self.backend.step(title), backend_warnings(ctx.warn):
                 outputs = node_type.run(ctx, analysis.params[node_id], {k: v for k, v in inputs.items()
                                                                         if k != "when"})
+            outputs = self._with_plan(spec, inputs, outputs or {})
         except UserStopped as exc:
             self.result.node_states[node_id] = NodeState.FAILED
             raise _StopRun(f"stopped by the user at {node_id}: {exc}") from None
@@ -288,10 +299,10 @@ class Interpreter:
             self.emit(RunEvent(EventKind.NODE_FAILED, str(failure), node_id, node.type, round_number,
                                {"call": call, "error": failure.error}))
             raise failure from exc
-        for port, value in (outputs or {}).items():
+        for port, value in outputs.items():
             self.values[(node_id, port)] = value
         for port in spec.outputs:
-            if port.name not in (outputs or {}):
+            if port.name not in outputs:
                 self.values.pop((node_id, port.name), None)
         self.result.node_states[node_id] = NodeState.DONE
         self.emit(RunEvent(EventKind.NODE_FINISHED, title, node_id, node.type, round_number,

@@ -281,3 +281,49 @@ def test_events_of_a_completed_loop_run_are_bracketed_by_rounds():
     assert events[-1].data["rounds"] == 2
     v20 = [e.data["outputs"] for e in events if e.kind is EventKind.NODE_FINISHED and e.node_id == "v20"]
     assert v20 == [{"result": True, "value": 31}, {"result": False, "value": 27}]
+
+
+def test_a_node_passes_its_plan_on_and_may_not_invent_outputs():
+    from planflow_qt.catalog.registry import Registry, default_registry
+    from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+    from planflow_qt.engine.interpreter import Interpreter
+    from planflow_qt.engine.recording import RecordingBackend
+    from planflow_qt.model.builder import FlowBuilder
+    from planflow_qt.model.planning import NoParams
+
+    plan = Port("plan", PortType.PLAN)
+
+    class Quiet(NodeType):
+        """Returns nothing: its plan goes on."""
+
+        spec = NodeSpec("test.quiet", "Quiet", Category.FLOW, NoParams, inputs=(plan,), outputs=(plan,))
+
+        @classmethod
+        def run(cls, ctx, params, inputs):
+            return {}
+
+    class Inventive(Quiet):
+        """Returns an output it does not declare."""
+
+        spec = NodeSpec("test.inventive", "Inventive", Category.FLOW, NoParams, inputs=(plan,), outputs=(plan,))
+
+        @classmethod
+        def run(cls, ctx, params, inputs):
+            return {"extra": 1.0}
+
+    registry = Registry()
+    for node_type in default_registry():
+        registry.register(node_type)
+    registry.register(Quiet)
+    registry.register(Inventive)
+    b = FlowBuilder("pass on")
+    b.add("plan.create", "plan", {"name": "P", "beam_set": "BS"})
+    b.add("test.quiet", "quiet")
+    b.add("flow.save", "save")
+    b.chain("plan", "quiet", "save")
+    result = Interpreter(b.build(), RecordingBackend(), registry=registry).run()
+    assert result.status == "completed" and result.node_states["save"] == "done"
+    b.add("test.inventive", "inventive")
+    b.wire("save", "inventive.plan")
+    result = Interpreter(b.build(), RecordingBackend(), registry=registry).run()
+    assert result.status == "failed" and "does not declare: extra" in result.error
