@@ -248,3 +248,42 @@ def test_the_function_list_is_read_once_per_node(install):
             backend.function_state(tag)
         reads = [a for a in world.accesses[before:] if a["member"] in ("Objective", "Constraints")]
     assert len(reads) == 2, "one listing of objectives and constraints for 12 functions"
+
+
+def test_robust_evaluation_on_a_current_plan_uses_its_saved_robustness(install):
+    world = install("2025-stubs", case="prostate")
+    case = sys.modules["connect"].get_current("Case")
+    plan = case.AddNewPlan(PlanName="Clinic", ExaminationName="CT 1")
+    beam_set = plan.AddNewBeamSet(Name="BS", ExaminationName="CT 1", MachineName="ProteusPLUS", Modality="Protons",
+                                  TreatmentTechnique="ProtonPencilBeamScanning", PatientPosition="HeadFirstSupine",
+                                  NumberOfFractions=39)
+    beam_set.AddRoiPrescriptionDoseReference(RoiName="CTV", DoseVolume=95.0, PrescriptionType="DoseAtVolume",
+                                             DoseValue=7800.0)
+    centre = case.PatientModel.StructureSets["CT 1"].RoiGeometries["CTV"].GetCenterOfRoi()
+    iso = beam_set.CreateDefaultIsocenterData(Position={k: centre[k] for k in "xyz"})
+    for name, gantry in (("G90", 90.0), ("G270", 270.0)):
+        beam_set.CreatePBSIonBeam(IsocenterData=iso, Name=name, GantryAngle=gantry)
+    po = plan.PlanOptimizations[0]
+    ctv = po.AddOptimizationFunction(FunctionType="MinDose", RoiName="CTV", IsRobust=True)
+    ctv.DoseFunctionParameters.DoseLevel = 7800.0
+    po.OptimizationParameters.SaveRobustnessParameters(
+        PositionUncertaintyAnterior=0.4, PositionUncertaintyPosterior=0.4, PositionUncertaintySuperior=0.4,
+        PositionUncertaintyInferior=0.4, PositionUncertaintyLeft=0.4, PositionUncertaintyRight=0.4,
+        DensityUncertainty=0.03)
+    world.set_current(world.case.TreatmentPlans["Clinic"])
+    b = FlowBuilder("current robust")
+    b.add("plan.current", "plan")
+    b.add("roi.match", "ctv", {"name": "CTV"})
+    b.add("opt.settings", "settings", {"iterations": 5})
+    b.add("opt.run", "run")
+    b.add("cond.dvh", "worst", {"metric": "dose_at_volume", "volume": 98, "comparison": "<", "threshold": 7400,
+                                "scenarios": "lowest"})
+    b.chain("plan", "settings", "run")
+    b.wire("run", "worst.plan")
+    b.wire("ctv.roi", "worst.roi")
+    events = []
+    result = execute(b.build(), RayStationBackend(), observers=[events.append]).result
+    assert result.status == "completed", result.error
+    assert any("lowest of" in e.message and "scenarios" in e.message for e in events if e.node_id == "worst")
+    group = world.recorder.of("CreateRadiationSetScenarioGroup")[0].kwargs
+    assert group["PositionUncertaintyLeft"] == 0.4 and group["DensityUncertaintyPercent"] == pytest.approx(3.0)

@@ -36,9 +36,23 @@ class ScenarioEvaluation(OptimizationCalls):
         super()._dose_changed()
         self._group_stale = True
 
+    def _plan_robustness(self) -> Robustness | None:
+        """The robustness settings this run saved, else those saved with the plan (None when it has none)."""
+        if self._robustness is not None:
+            return self._robustness
+        saved = self.optimization.OptimizationParameters.RobustnessParameters
+        position, density = saved.PositionUncertaintyParameters, saved.DensityUncertaintyParameters
+        sides = {f"{side.lower()}_cm": float(getattr(position, f"PositionUncertainty{side}") or 0.0)
+                 for side in ("Superior", "Inferior", "Anterior", "Posterior", "Left", "Right")}
+        percent = 100.0 * float(density.DensityUncertainty or 0.0)
+        if not any(sides.values()) and not percent:
+            return None
+        log.info("robust evaluation uses the plan's saved robustness settings")
+        return Robustness(density_percent=percent, **sides)
+
     def _scenario_group(self) -> Any | None:
         """The run's scenario group with doses of the current plan (None without robustness settings)."""
-        robustness = self._robustness
+        robustness = self._plan_robustness()
         if robustness is None:
             return None
         if self._group is None:

@@ -253,6 +253,39 @@ class DoseCalculation(RsObject):
     IterationsInPreparationsPhase = Prop(int, 7, at_least(0, 1000))
 
 
+class _Uncertainties(RsObject):
+    """Position or density uncertainties as saved (zero before any are saved); a script sees the class the
+    API declares for them."""
+
+    def __init__(self, world: World, path: str, values: dict[str, float]):
+        super().__init__(world, path)
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name in object.__getattribute__(self, "_values"):
+            return self._values[name]
+        raise AttributeError(name)
+
+
+class StoredRobustness(RsObject):
+    """The robustness settings saved with `SaveRobustnessParameters`."""
+
+    _stub_class = "RobustnessParameters"
+
+    def __init__(self, world: World, path: str, robustness: Robustness | None):
+        super().__init__(world, path)
+        r = robustness
+        sides = ("Superior", "Inferior", "Anterior", "Posterior", "Left", "Right")
+        self._position = _Uncertainties(world, f"{path}.PositionUncertaintyParameters",
+                                        {f"PositionUncertainty{s}": getattr(r, f"{s.lower()}_cm") if r else 0.0
+                                         for s in sides})
+        self._density = _Uncertainties(world, f"{path}.DensityUncertaintyParameters",
+                                       {"DensityUncertainty": r.density_percent / 100.0 if r else 0.0})
+
+    PositionUncertaintyParameters = property(lambda self: self._position)
+    DensityUncertaintyParameters = property(lambda self: self._density)
+
+
 class OptimizationParameters(RsObject):
     """Algorithm, dose calculation, robustness and beam settings of an optimization."""
 
@@ -268,6 +301,8 @@ class OptimizationParameters(RsObject):
     Algorithm = property(lambda self: self._algorithm)
     DoseCalculation = property(lambda self: self._dose_calculation)
     TreatmentSetupSettings = property(lambda self: [self._setup])
+    RobustnessParameters = property(lambda self: StoredRobustness(self._world, f"{self._path}.RobustnessParameters",
+                                                                  self._robustness))
 
     @rs_method
     def SaveRobustnessParameters(self, **kw: Any) -> None:
