@@ -12,7 +12,6 @@ import pytest
 from planflow_qt.cli import main
 from planflow_qt.engine.events import read_log
 from planflow_qt.engine.recording import RecordingBackend
-from planflow_qt.model.builder import FlowBuilder
 from planflow_qt.model.errors import FlowFileError
 from planflow_qt.model.legacy import convert_legacy
 from planflow_qt.runner import execute
@@ -79,19 +78,12 @@ def test_a_numeric_legacy_active_round_is_that_round():
     assert "2" in {node.active_rounds for node in flow.nodes}
 
 
-def test_a_failed_report_measurement_is_a_logged_warning(tmp_path, capsys):
+def test_a_failed_report_measurement_is_a_logged_warning(tmp_path, capsys, small_flow):
     class NoDvh(RecordingBackend):
         def dvh(self, roi, step_cgy=10.0):
             raise RuntimeError(f"no dose for {roi}")
 
-    b = FlowBuilder("measured")
-    b.add("plan.create", "plan", {"name": "P"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("opt.run", "run")
-    b.chain("plan", "rx", "run")
-    b.wire("ptv.roi", "rx.roi")
-    outcome = execute(b.build(), NoDvh(rois=["PTV"]), tmp_path)
+    outcome = execute(small_flow("measured").build(), NoDvh(rois=["PTV"]), tmp_path)
     assert outcome.result.status == "completed"
     assert outcome.report_warnings == ["report: no dose statistics for PTV: no dose for PTV"]
     events = read_log(tmp_path / "run.jsonl")

@@ -15,7 +15,6 @@ import pytest
 from planflow_qt.cli import main
 from planflow_qt.engine.events import read_log
 from planflow_qt.engine.recording import RecordingBackend
-from planflow_qt.model.builder import FlowBuilder
 from planflow_qt.run_folder import RunFolderError
 from planflow_qt.runner import execute
 
@@ -40,22 +39,11 @@ print(outcome.result.status, flush=True)
 """
 
 
-def small_flow() -> FlowBuilder:
-    b = FlowBuilder("held")
-    b.add("plan.create", "plan", {"name": "P"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("opt.run", "run")
-    b.chain("plan", "rx", "run")
-    b.wire("ptv.roi", "rx.roi")
-    return b
-
-
-def test_a_second_run_into_a_folder_in_use_is_refused_naming_the_first(tmp_path, capsys):
+def test_a_second_run_into_a_folder_in_use_is_refused_naming_the_first(tmp_path, capsys, small_flow):
     flow_path = tmp_path / "held.json"
     from planflow_qt.model.files import save_flow
 
-    save_flow(small_flow().build(), flow_path)
+    save_flow(small_flow("held").build(), flow_path)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen([sys.executable, "-c", HOLDER, str(flow_path), str(out), "PTV"], cwd=ROOT, env=env,
@@ -78,7 +66,7 @@ def test_a_second_run_into_a_folder_in_use_is_refused_naming_the_first(tmp_path,
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["status"] == "completed"
 
 
-def test_two_runs_started_together_in_one_process_one_is_refused(tmp_path):
+def test_two_runs_started_together_in_one_process_one_is_refused(tmp_path, small_flow):
     release = threading.Event()
 
     class Held(RecordingBackend):
@@ -86,7 +74,7 @@ def test_two_runs_started_together_in_one_process_one_is_refused(tmp_path):
             release.wait(10)
             super().run_optimization()
 
-    flow = small_flow().build()
+    flow = small_flow("held").build()
     results = []
     worker = threading.Thread(target=lambda: results.append(execute(flow, Held(rois=["PTV"]), tmp_path)))
     worker.start()

@@ -31,6 +31,7 @@ class ScenarioEvaluation(OptimizationCalls):
     _robustness: Robustness | None = None
     _group: Any = None
     _group_stale = True
+    _doses: list[Any] | None = None
 
     def _dose_changed(self) -> None:
         super()._dose_changed()
@@ -49,6 +50,14 @@ class ScenarioEvaluation(OptimizationCalls):
             return None
         log.info("robust evaluation uses the plan's saved robustness settings")
         return Robustness(density_percent=percent, **sides)
+
+    def _scenario_doses(self) -> list[Any]:
+        """The scenario fraction doses of the current plan's dose, read once per dose (empty without robustness
+        settings)."""
+        if self._doses is None or self._group_stale:
+            group = self._scenario_group()
+            self._doses = [] if group is None else list(group.DiscreteFractionDoseScenarios)
+        return self._doses
 
     def _scenario_group(self) -> Any | None:
         """The run's scenario group with doses of the current plan (None without robustness settings)."""
@@ -72,13 +81,10 @@ class ScenarioEvaluation(OptimizationCalls):
         return self._group
 
     def dose_scenarios(self) -> list[str]:
-        """"nominal", then one name per scenario dose of the scenario group; empty without robustness
-        settings in this run."""
-        group = self._scenario_group()
-        if group is None:
-            return []
-        count = len(group.DiscreteFractionDoseScenarios)
-        return [NOMINAL, *(f"scenario {i + 1}" for i in range(count))]
+        """"nominal", then one name per scenario dose of the scenario group; empty when neither the flow nor
+        the plan has robustness settings."""
+        doses = self._scenario_doses()
+        return [NOMINAL, *(f"scenario {i + 1}" for i in range(len(doses)))] if doses else []
 
     @contextlib.contextmanager
     def scenario(self, name: str) -> Iterator[None]:
@@ -89,7 +95,7 @@ class ScenarioEvaluation(OptimizationCalls):
         previous = self._evaluation_dose
         if name != NOMINAL:
             index = names.index(name) - 1
-            dose = self._scenario_group().DiscreteFractionDoseScenarios[index]
+            dose = self._scenario_doses()[index]
             self._evaluation_dose = (f"{GROUP_LABEL}[...].DiscreteFractionDoseScenarios[{index}]", dose)
         try:
             yield

@@ -73,6 +73,7 @@ class Facts:
     def has_class(self, name: str) -> bool:
         return name in self.classes
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Facts lives as long as the process
     def member(self, owner: str, name: str) -> Member | None:
         """The property or method `name` of class `owner` (or of its bases), None when the stubs lack it."""
         seen: set[str] = set()

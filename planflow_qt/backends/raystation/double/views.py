@@ -106,29 +106,31 @@ class View:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_cls", cls)
 
-    def _member(self, name: str, kind: str) -> Member:
+    def _access(self, name: str, kind: str, member: Member | None) -> dict[str, Any]:
+        """Log an access to `member` (looked up by the caller); refuse it when the class lacks the member."""
         world, cls = self._world, self._cls
         access = world.access(kind, cls, name)
-        member = world.profile.member(cls, name) if cls else None
         if member is None:
             world.refuse(access, "AttributeError")
             raise AttributeError(f"'{cls}' object has no attribute '{name}'")
-        return member
+        return access
+
+    def _lookup(self, name: str) -> Member | None:
+        return self._world.profile.member(self._cls, name) if self._cls else None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        world, cls = self._world, self._cls
-        member = world.profile.member(cls, name) if cls else None
+        member = self._lookup(name)
         if member is not None and member.kind == "method":
             return BoundMethod(self, member)
-        member = self._member(name, "get")
-        return wrap(world, getattr(self._target, name), member.annotation)
+        self._access(name, "get", member)
+        return wrap(self._world, getattr(self._target, name), member.annotation)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        member = self._member(name, "set")
+        member = self._lookup(name)
+        access = self._access(name, "set", member)
         world = self._world
-        access = world.accesses[-1]
         if member.kind != "property" or not member.setter:
             world.refuse(access, "AttributeError")
             raise AttributeError(f"'{self._cls}' object attribute '{name}' is read-only")
