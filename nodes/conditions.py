@@ -11,7 +11,7 @@ from enum import Enum
 from pydantic import Field, field_validator
 
 from nodes.common import Comparison, DvhQuery, FunctionSelector, selected_functions
-from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType, Role
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
 from planflow_qt.model.planning import NoParams, Strict
 from planflow_qt.model.rounds import parse_rounds
 
@@ -47,7 +47,8 @@ class DvhCondition(NodeType):
     """
 
     spec = NodeSpec("cond.dvh", "DVH condition", Category.CONDITION, DvhConditionParams,
-                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(RESULT, VALUE))
+                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(RESULT, VALUE),
+                    needs=frozenset({PlanState.DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -174,7 +175,7 @@ class GoalCondition(NodeType):
     on the nominal dose, or (with robustness settings) in every scenario too."""
 
     spec = NodeSpec("cond.goal", "Goals met", Category.CONDITION, GoalConditionParams, inputs=(PLAN,),
-                    outputs=(RESULT,))
+                    outputs=(RESULT,), needs=frozenset({PlanState.DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, Port, PortType, Role
+from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
 from planflow_qt.model.planning import DoseAlgorithm, NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
@@ -14,7 +14,7 @@ class Normalize(NodeType):
     """Scale the plan so the primary prescription is met exactly (e.g. 95 % of the PTV receives 6000 cGy)."""
 
     spec = NodeSpec("dose.normalize", "Normalize", Category.DOSE, NoParams, inputs=(PLAN,), outputs=(PLAN,),
-                    roles=frozenset({Role.MAKES_DOSE}))
+                    roles=frozenset({Role.MAKES_DOSE}), needs=frozenset({PlanState.PRESCRIPTION, PlanState.DOSE}))
 
     @classmethod
     def run(cls, ctx, params, inputs):
@@ -30,7 +30,8 @@ class FinalDose(NodeType):
     """Compute the final dose with the chosen algorithm (collapsed cone, Monte Carlo or pencil beam)."""
 
     spec = NodeSpec("dose.final", "Final dose", Category.DOSE, FinalDoseParams, inputs=(PLAN,), outputs=(PLAN,),
-                    roles=frozenset({Role.MAKES_DOSE}))
+                    roles=frozenset({Role.MAKES_DOSE}), needs=frozenset({PlanState.DOSE}),
+                    gives=frozenset({PlanState.DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from nodes.common import DvhQuery
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType
 from planflow_qt.model.planning import NoParams, Strict
 
 PLAN = Port("plan", PortType.PLAN)
@@ -64,7 +64,8 @@ class Record(NodeType):
     (`paddick_ci`, measured against the body ROI).
     """
 
-    spec = NodeSpec("flow.record", "Record metrics", Category.FLOW, RecordParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("flow.record", "Record metrics", Category.FLOW, RecordParams, inputs=(PLAN,), outputs=(PLAN,),
+                    needs=frozenset({PlanState.DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -7,7 +7,7 @@ from enum import Enum
 from pydantic import Field, model_validator
 
 from nodes.common import Comparison, FunctionSelector, selected_functions
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
 from planflow_qt.model.planning import (
     DOSE_FALL_OFF_TYPES,
     DVH_TYPES,
@@ -78,7 +78,8 @@ class OptFunction(NodeType):
     """
 
     spec = NodeSpec("opt.function", "Objective", Category.OPTIMIZATION, OptFunctionParams,
-                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN, FUNCTION), gated=True)
+                    inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN, FUNCTION), gated=True,
+                    gives=frozenset({PlanState.FUNCTIONS}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -112,7 +113,7 @@ class OptFunctionTable(NodeType):
     """
 
     spec = NodeSpec("opt.function_table", "Objective table", Category.OPTIMIZATION, FunctionTableParams,
-                    inputs=(PLAN,), outputs=(PLAN,))
+                    inputs=(PLAN,), outputs=(PLAN,), gives=frozenset({PlanState.FUNCTIONS}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -312,7 +313,8 @@ class OptRun(NodeType):
     """Run the optimization from where it stands (warm start), with the plan's settings."""
 
     spec = NodeSpec("opt.run", "Optimize", Category.OPTIMIZATION, NoParams, inputs=(PLAN,), outputs=(PLAN,),
-                    roles=frozenset({Role.OPTIMIZES, Role.MAKES_DOSE}))
+                    roles=frozenset({Role.OPTIMIZES, Role.MAKES_DOSE}),
+                    needs=frozenset({PlanState.BEAMS, PlanState.FUNCTIONS}), gives=frozenset({PlanState.DOSE}))
 
     @classmethod
     def run(cls, ctx, params, inputs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Requirement, Role
 from planflow_qt.model.planning import (
     Arc,
     BeamSettings,
@@ -50,7 +50,7 @@ class PlanCurrent(NodeType):
     """
 
     spec = NodeSpec("plan.current", "Current plan", Category.PLAN, NoParams, outputs=(PLAN,),
-                    roles=frozenset({Role.PLAN_SOURCE, Role.CURRENT_PLAN}))
+                    roles=frozenset({Role.PLAN_SOURCE, Role.CURRENT_PLAN}), gives=frozenset(PlanState))
 
     @classmethod
     def run(cls, ctx, params, inputs):
@@ -72,7 +72,7 @@ class Prescription(NodeType):
 
     spec = NodeSpec("plan.prescription", "Prescription", Category.PLAN, PrescriptionParams,
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,),
-                    roles=frozenset({Role.PRESCRIPTION}))
+                    roles=frozenset({Role.PRESCRIPTION}), gives=frozenset({PlanState.PRESCRIPTION}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -105,7 +105,12 @@ class Isocenter(NodeType):
     """The isocenter of the beam set: at the center of the wired ROI, at a POI, or at coordinates (cm)."""
 
     spec = NodeSpec("plan.isocenter", "Isocenter", Category.PLAN, IsocenterParams,
-                    inputs=(PLAN, Port("roi", PortType.ROI, optional=True)), outputs=(PLAN,))
+                    inputs=(PLAN, Port("roi", PortType.ROI, optional=True)), outputs=(PLAN,),
+                    gives=frozenset({PlanState.ISOCENTER}))
+
+    @classmethod
+    def requires(cls, params) -> list[Requirement]:
+        return [Requirement(port="roi", field="params.method")] if params.method == "roi_center" else []
 
     @classmethod
     def summary(cls, params) -> str:
@@ -148,7 +153,8 @@ class VmatArcs(NodeType):
     counter-clockwise as seen from the foot of the couch.
     """
 
-    spec = NodeSpec("plan.vmat_arcs", "VMAT arcs", Category.PLAN, ArcsParams, inputs=(PLAN,), outputs=(PLAN,))
+    spec = NodeSpec("plan.vmat_arcs", "VMAT arcs", Category.PLAN, ArcsParams, inputs=(PLAN,), outputs=(PLAN,),
+                    needs=frozenset({PlanState.ISOCENTER}), gives=frozenset({PlanState.BEAMS}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -176,7 +182,8 @@ class BeamOptimizationSettings(NodeType):
 
     spec = NodeSpec("plan.beam_settings", "Beam settings", Category.PLAN, BeamSettingsParams,
                     inputs=(PLAN, Port("avoid", PortType.ROI, optional=True,
-                                       doc="ROI to protect (photons) or avoid (protons)")), outputs=(PLAN,))
+                                       doc="ROI to protect (photons) or avoid (protons)")), outputs=(PLAN,),
+                    needs=frozenset({PlanState.BEAMS}))
 
     @classmethod
     def summary(cls, params) -> str:
@@ -205,7 +212,8 @@ class ImptBeams(NodeType):
     """Pencil-beam scanning proton beams: gantry, couch, snout, range shifter, spot and layer spacing, margins."""
 
     spec = NodeSpec("plan.impt_beams", "IMPT beams", Category.PLAN, ProtonBeamsParams,
-                    inputs=(PLAN,), outputs=(PLAN,))
+                    inputs=(PLAN,), outputs=(PLAN,), needs=frozenset({PlanState.ISOCENTER}),
+                    gives=frozenset({PlanState.BEAMS}))
 
     @classmethod
     def summary(cls, params) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, Port, PortType, Role
+from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
 from planflow_qt.model.planning import BooleanOperation, Margin, RoiOperand, Strict
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -174,7 +174,7 @@ class RoiFromDose(_CreatesRoi):
     """
 
     spec = NodeSpec("roi.from_dose", "ROI from isodose", Category.ROI, FromDoseParams,
-                    inputs=(PLAN,), outputs=(PLAN, ROI_OUT), gated=True)
+                    inputs=(PLAN,), outputs=(PLAN, ROI_OUT), gated=True, needs=frozenset({PlanState.DOSE}))
 
     @classmethod
     def summary(cls, params) -> str:

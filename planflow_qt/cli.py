@@ -65,7 +65,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         problems = validate(flow)
         for problem in problems:
             sys.stderr.write(problem.format(path) + "\n")
-        errors = [p for p in problems if p.severity == "error"]
+        errors = [p for p in problems if p.is_error]
         if errors:
             worst = max(worst, EXIT_INVALID)
         else:
@@ -86,7 +86,7 @@ def _load_for_run(path: Path):
     except FlowFileError as exc:
         sys.stderr.write(f"{exc}\n")
         return None, EXIT_UNREADABLE
-    problems = [p for p in validate(flow) if p.severity == "error"]
+    problems = [p for p in validate(flow) if p.is_error]
     for problem in problems:
         sys.stderr.write(problem.format(str(path)) + "\n")
     return (None, EXIT_INVALID) if problems else (flow, EXIT_OK)

@@ -19,6 +19,7 @@ from planflow_qt.engine.events import EventKind, JsonlLog, Observer, RunEvent
 from planflow_qt.engine.interpreter import Interpreter, RunResult
 from planflow_qt.engine.ledger import Leftovers, unsaved_summary
 from planflow_qt.engine.states import RunStatus
+from planflow_qt.engine.validation import Analysis
 from planflow_qt.model.document import Flow, now_iso
 from planflow_qt.model.errors import FlowFileError
 from planflow_qt.model.files import read_json, write_text_atomic
@@ -64,18 +65,20 @@ def matched_rois(flow: Flow, roi_map: dict[str, str]) -> list[str]:
 
 def execute(flow: Flow, backend: Backend, out_dir: str | Path | None = None, case: str = "",
             observers: list[Observer] | tuple[Observer, ...] = (),
-            interpreter_hook=None) -> RunOutcome:
+            interpreter_hook=None, checked: Analysis | None = None) -> RunOutcome:
     """Run `flow` on `backend`; with `out_dir`, write `run.jsonl` as it goes and `summary.json` after.
 
     The output folder is held by this run alone (`RunFolderError` when another run holds it or it cannot be
     written). A failed or stopped run leaves `unsaved.json` there: what it changed in the case and did not
     save, which the next run's preflight uses to say what blocks it.
     `interpreter_hook(interpreter)` is called before the run starts (the editor keeps it to stop the run).
+    `checked` is the flow's analysis when the caller has validated and preflighted it already: the run does
+    neither again.
     """
     if out_dir is None:
-        return _execute(flow, backend, None, case, observers, interpreter_hook)
+        return _execute(flow, backend, None, case, observers, interpreter_hook, checked)
     with owned_folder(out_dir, flow.meta.name) as out:
-        return _execute(flow, backend, out, case, observers, interpreter_hook)
+        return _execute(flow, backend, out, case, observers, interpreter_hook, checked)
 
 
 class _ReportingProblems(logging.Handler):
@@ -98,7 +101,8 @@ class _ReportingProblems(logging.Handler):
             observer(event)
 
 
-def _execute(flow: Flow, backend: Backend, out: Path | None, case: str, observers, interpreter_hook) -> RunOutcome:
+def _execute(flow: Flow, backend: Backend, out: Path | None, case: str, observers, interpreter_hook,
+             checked: Analysis | None) -> RunOutcome:
     recorder = RunRecorder(backend)
     audit = None
     leftovers = None
@@ -111,14 +115,15 @@ def _execute(flow: Flow, backend: Backend, out: Path | None, case: str, observer
                                  "another --out") from None
     others: list[Observer] = [*([audit] if audit else []), *observers]
     reporting = _ReportingProblems([recorder.events.append, *others])
-    interpreter = Interpreter(flow, backend, [recorder, *others], leftovers=leftovers)  # snapshots before the end
+    interpreter = Interpreter(flow, backend, [recorder, *others], leftovers=leftovers,  # snapshots before the end
+                              analysis=checked)
     if interpreter_hook is not None:
         interpreter_hook(interpreter)
     started = now_iso()
     report_log = logging.getLogger("planflow_qt.report")
     report_log.addHandler(reporting)
     try:
-        result = interpreter.run()
+        result = interpreter.run(check_case=checked is None)
     finally:
         report_log.removeHandler(reporting)
         if audit is not None:

@@ -58,6 +58,27 @@ class Role(str, Enum):
     TESTS_FUNCTIONS = "tests function values"
 
 
+class PlanState(str, Enum):
+    """What a plan has once a node upstream gave it; a node may need it before it can run."""
+
+    ISOCENTER = "an isocenter"
+    BEAMS = "beams"
+    PRESCRIPTION = "a prescription"
+    FUNCTIONS = "optimization functions"
+    DOSE = "a dose"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a node needs before it runs: a plan `state` given by a node upstream of it, or an optional input
+    `port` that these parameters make necessary; `field` is the parameter that asks for it ("" for the node).
+    """
+
+    state: PlanState | None = None
+    port: str | None = None
+    field: str = ""
+
+
 class Category(str, Enum):
     """Palette groups, in the order a flow is usually built."""
 
@@ -77,7 +98,9 @@ class NodeSpec:
 
     `gated` adds the optional `when` input. `self_gated` marks actions that decide at run time whether
     they acted (an adjustment that matched no function), which counts for a loop's stop-when-idle rule.
-    `legacy_ids` are former type ids that still load; `roles` say what else the program must know the node is.
+    `legacy_ids` are former type ids that still load; `roles` say what else the program must know the node is;
+    `needs` is what the plan must have before the node runs, `gives` what it has after (see
+    `NodeType.requires`).
     """
 
     type_id: str
@@ -90,7 +113,21 @@ class NodeSpec:
     self_gated: bool = False
     legacy_ids: tuple[str, ...] = ()
     roles: frozenset[Role] = frozenset()
+    needs: frozenset[PlanState] = frozenset()
+    gives: frozenset[PlanState] = frozenset()
     doc: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        where = f"node type {self.type_id!r}"
+        if self.type_id.count(".") != 1 or not all(self.type_id.split(".")):
+            raise ValueError(f"{where}: a type id is 'domain.name' (e.g. 'roi.ring')")
+        for side, ports in (("input", self.all_inputs()), ("output", self.outputs)):
+            names = [p.name for p in ports]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{where}: {side} names must be unique ({', '.join(names)})")
+        if self.params.model_config.get("extra") != "forbid":
+            raise ValueError(f"{where}: its params model {self.params.__name__} must refuse unknown fields "
+                             "(model_config extra='forbid'), or misspelt parameters would be ignored")
 
     def has(self, role: Role) -> bool:
         """Whether the node type plays `role`."""
@@ -161,6 +198,13 @@ class NodeType:
     def summary(cls, params: Any) -> str:
         """One line about valid parameters, in planning terms, for the canvas and the report."""
         return ""
+
+    @classmethod
+    def requires(cls, params: Any) -> list[Requirement]:
+        """What this node, with these parameters, needs before it runs: plan states given upstream (an
+        isocenter before beams) and optional inputs made necessary (an ROI for an ROI-centre isocenter).
+        Validation refuses a flow where a requirement is not met. By default: the spec's `needs`."""
+        return [Requirement(state) for state in cls.spec.needs]
 
     @classmethod
     def backend_needs(cls, params: Any) -> list[BackendNeed]:

@@ -64,7 +64,7 @@ class ProblemsPanel(QtWidgets.QWidget):
 
     def show_analysis(self, analysis: Analysis) -> None:
         problems = analysis.problems
-        errors = sum(p.severity == "error" for p in problems)
+        errors = sum(p.is_error for p in problems)
         if problems:
             self.summary.setText(f"<b style='color:#ff6b6b'>{errors} error{'s' * (errors != 1)}</b>"
                                  f"{f', {len(problems) - errors} warnings' if len(problems) > errors else ''}"
@@ -81,7 +81,7 @@ class ProblemsPanel(QtWidgets.QWidget):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setData(QtCore.Qt.UserRole, problem.node_id)
                 item.setToolTip(problem.format())
-                if column == 0 and problem.severity == "error":
+                if column == 0 and problem.is_error:
                     item.setForeground(red)
                 self.table.setItem(row, column, item)
 

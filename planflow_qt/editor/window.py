@@ -500,7 +500,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- running ---------------------------------------------------------------------------------------------------
     def _run_check(self) -> str | None:
         analysis = self.validator.run_now()
-        errors = [p for p in analysis.problems if p.severity == "error"]
+        errors = [p for p in analysis.problems if p.is_error]
         if errors:
             self.problems_dock.raise_()
             return f"the flow has {len(errors)} problem{'s' * (len(errors) > 1)}: first, {errors[0].format()}"

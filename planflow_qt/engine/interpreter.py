@@ -93,10 +93,14 @@ class _Context:
 
 
 class Interpreter:
-    """Runs one flow on one backend. Create one per run."""
+    """Runs one flow on one backend. Create one per run.
+
+    `analysis` is the flow's analysis when the caller has made it (and shown its problems) already.
+    """
 
     def __init__(self, flow: Flow, backend: Backend, observers: list[Observer] | tuple[Observer, ...] = (),
-                 registry: Registry | None = None, leftovers: Leftovers | None = None):
+                 registry: Registry | None = None, leftovers: Leftovers | None = None,
+                 analysis: Analysis | None = None):
         self.flow = flow
         self.ledger = ChangeLedger()
         self.backend = TracedBackend(backend, self.ledger)
@@ -107,7 +111,7 @@ class Interpreter:
         self.values: dict[tuple[str, str], Any] = {}
         self.result = RunResult(RunStatus.COMPLETED)
         self._stop = threading.Event()
-        self._analysis: Analysis | None = None
+        self._analysis: Analysis | None = analysis
         self._nodes = {node.id: node for node in flow.nodes}
         self._edges_in: dict[str, list[Edge]] = {}
         for edge in flow.edges:
@@ -129,7 +133,7 @@ class Interpreter:
     def run(self, check_case: bool = True) -> RunResult:
         """Validate, preflight (when `check_case`), then execute. Never raises for a flow or backend error."""
         started = time.perf_counter()
-        analysis = self._analysis = analyze(self.flow, self.registry)
+        analysis = self._analysis = self._analysis or analyze(self.flow, self.registry)
         result = self.result
         if not analysis.ok:
             result.status, result.problems = RunStatus.INVALID, analysis.problems

@@ -2,36 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from planflow_qt.backends.base import Backend
 from planflow_qt.catalog.spec import Role
 from planflow_qt.engine.validation import Analysis, Problem
 from planflow_qt.model.roi_matching import match_roi_name
 
 
+@dataclass(frozen=True)
+class RoiMatch:
+    """One flow ROI and the case ROI it matched (None: missing)."""
+
+    node_id: str
+    flow_name: str
+    aliases: tuple[str, ...]
+    case_name: str | None
+    required: bool
+
+
+def roi_matches(analysis: Analysis, case_names: list[str]) -> list[RoiMatch]:
+    """How each case ROI the flow names (switched-on nodes) matches the case's ROIs, by name or alias."""
+    matches = []
+    for node in analysis.flow.nodes:
+        if node.disabled or node.id not in analysis.params or not analysis.types[node.id].spec.has(Role.CASE_ROI):
+            continue
+        params = analysis.params[node.id]
+        found = match_roi_name(params.name, params.aliases, case_names)
+        matches.append(RoiMatch(node.id, params.name, tuple(params.aliases), found, params.required))
+    return matches
+
+
 def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
     """Required ROIs matched in the case, names of ROIs the flow creates still free, the backend's own
     checks (`preflight_problems(analysis)` -> (node id, field, message), where it has them) and the backend
     able to do what the flow asks (robustness scenario evaluation, DICOM export)."""
-    problems: list[Problem] = []
     case_names = backend.roi_names()
+    types = {node.id: node.type for node in analysis.flow.nodes}
+    problems = [Problem(m.node_id, types[m.node_id], "params.name",
+                        f"required ROI {m.flow_name!r} is not in the case (aliases: {', '.join(m.aliases) or 'none'}; "
+                        f"case ROIs: {', '.join(sorted(case_names)[:30])}): add an alias or the ROI")
+                for m in roi_matches(analysis, case_names) if m.case_name is None and m.required]
     for node in analysis.flow.nodes:
         if node.disabled or node.id not in analysis.params:
             continue
-        node_type, params = analysis.types[node.id], analysis.params[node.id]
-        if (node_type.spec.has(Role.CASE_ROI) and params.required
-                and match_roi_name(params.name, params.aliases, case_names) is None):
-            problems.append(Problem(node.id, node.type, "params.name",
-                                    f"required ROI {params.name!r} is not in the case (aliases: "
-                                    f"{', '.join(params.aliases) or 'none'}; case ROIs: "
-                                    f"{', '.join(sorted(case_names)[:30])}): add an alias or the ROI"))
-        created = node_type.created_roi(params)
+        created = analysis.types[node.id].created_roi(analysis.params[node.id])
         if created is not None and created in case_names:
             problems.append(Problem(node.id, node.type, "params.name",
                                     f"the case already has an ROI {created!r}: the flow would overwrite it; "
                                     "rename the created ROI or delete the case's one"))
     own = getattr(backend, "preflight_problems", None)
     if own is not None:
-        types = {node.id: node.type for node in analysis.flow.nodes}
         problems += [Problem(node_id, types.get(node_id, ""), field, message)
                      for node_id, field, message in own(analysis)]
     return problems + capability_problems(analysis, backend)

@@ -10,26 +10,10 @@ from pydantic import BaseModel, ValidationError
 from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.catalog.spec import NodeType, Role
 from planflow_qt.engine.graph import FlowGraph, LoopZone
+from planflow_qt.engine.problems import Problem
+from planflow_qt.engine.requirements import requirement_problems
 from planflow_qt.model.document import Flow, Node
 from planflow_qt.model.rounds import parse_rounds
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a flow: where (node, field) and what to do."""
-
-    node_id: str
-    node_type: str
-    field: str
-    message: str
-    severity: str = "error"
-
-    def format(self, source: str = "") -> str:
-        """`FILE: node ID (TYPE): FIELD: message` (`FILE: FIELD: message` for the document, e.g. a wire)."""
-        prefix = f"{source}: " if source else ""
-        if not self.node_id:
-            return f"{prefix}{self.field}: {self.message}"
-        return f"{prefix}node {self.node_id} ({self.node_type}): {self.field}: {self.message}"
 
 
 @dataclass
@@ -47,7 +31,7 @@ class Analysis:
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
+        return not any(p.is_error for p in self.problems)
 
 
 def _pydantic_problems(node: Node, exc: ValidationError) -> list[Problem]:
@@ -75,9 +59,9 @@ class _Checker:
         for edge in flow.edges:
             self.sources.setdefault(edge.dst, []).append(edge.src[0])
 
-    def add(self, node_id: str, field: str, message: str, severity: str = "error") -> None:
+    def add(self, node_id: str, field: str, message: str) -> None:
         node = self.nodes.get(node_id)
-        self.problems.append(Problem(node_id, node.type if node else "?", field, message, severity))
+        self.problems.append(Problem(node_id, node.type if node else "?", field, message))
 
     # -- nodes ---------------------------------------------------------------------------------------------
     def check_nodes(self) -> None:
@@ -295,6 +279,9 @@ def analyze(flow: Flow, registry: Registry | None = None) -> Analysis:
     graph = FlowGraph(flow)
     order = _order(graph, checker)
     loops = _loop_zones(checker, graph) if order else []
+    if order:
+        checker.problems += requirement_problems(flow, graph, order, checker.types, checker.params, checker.registry,
+                                                 checker.problems)
     return Analysis(flow, graph, checker.types, checker.params, names, loops, order, checker.problems)
 
 

@@ -154,7 +154,7 @@ def run_flow(path: str | Path, out_dir: str | Path | None = None,
     progress = console.progress()
     try:
         outcome = execute(flow, backend, out_dir, case=case_label(scripting),
-                          observers=[progress, StatusBarProgress(backend), *(observers or [])])
+                          observers=[progress, StatusBarProgress(backend), *(observers or [])], checked=analysis)
     except RunFolderError as exc:
         return _refuse(console, str(exc))
     finally:

@@ -93,7 +93,7 @@ def load_checked(path: Path) -> Flow:
     from planflow_qt.model.legacy import load_any
 
     flow, _warnings = load_any(path)
-    errors = [p.format(str(path)) for p in validate(flow) if p.severity == "error"]
+    errors = [p.format(str(path)) for p in validate(flow) if p.is_error]
     if errors:
         raise StudyError("flow is not valid:\n" + "\n".join(errors))
     return flow
@@ -113,7 +113,7 @@ def variants(spec: StudySpec) -> tuple[list[Variant], Variant]:
         for target, value in settings.items():
             _set_param(flow, target, value)
         label = ", ".join(f"{t}={json.dumps(v)}" for t, v in settings.items())
-        errors = [p.format(label) for p in validate(flow) if p.severity == "error"]
+        errors = [p.format(label) for p in validate(flow) if p.is_error]
         if errors:
             raise StudyError("sweep variant is not valid:\n" + "\n".join(errors))
         out.append(Variant(f"a{index:02d}", label, dumps_flow(flow), settings))

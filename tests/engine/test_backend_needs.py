@@ -11,7 +11,7 @@ from planflow_qt.runner import execute
 
 def _flow(**goal) -> FlowBuilder:
     b = FlowBuilder("needs")
-    b.add("plan.create", "plan", {"name": "P", "beam_set": "BS"})
+    b.add("plan.current", "plan")
     b.add("cond.goal", "goals", goal)
     b.add("dose.export_dicom", "export", {"folder": "C:/export"})
     b.chain("plan", "export")

@@ -10,9 +10,11 @@ from planflow_qt.model.builder import FlowBuilder
 
 
 def loop_flow(max_rounds: int = 3) -> FlowBuilder:
-    """plan -> rx -> f_ptv -> lb -> run -> v20 / le -> save."""
+    """plan -> iso -> arcs -> rx -> f_ptv -> lb -> run -> v20 / le -> save."""
     b = FlowBuilder("loop")
     b.add("plan.create", "plan", {"name": "P"})
+    b.add("plan.isocenter", "iso", {"method": "coordinates"})
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
     b.add("roi.match", "ptv", {"name": "PTV"})
     b.add("roi.match", "lung", {"name": "Lung_Both"})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
@@ -22,7 +24,7 @@ def loop_flow(max_rounds: int = 3) -> FlowBuilder:
     b.add("cond.dvh", "v20", {"metric": "volume_at_dose", "dose_cgy": 2000, "comparison": ">", "threshold": 28})
     b.add("loop.end", "le")
     b.add("flow.save", "save")
-    b.chain("plan", "rx", "f_ptv", "lb", "run", "le", "save")
+    b.chain("plan", "iso", "arcs", "rx", "f_ptv", "lb", "run", "le", "save")
     b.wire("ptv.roi", "rx.roi")
     b.wire("ptv.roi", "f_ptv.roi")
     b.wire("run", "v20")
@@ -48,7 +50,8 @@ def test_backend_error_in_round_two_fails_the_run_naming_node_type_and_call(tmp_
     assert result.node_states["run"] == "failed"
     assert result.node_states["le"] == "done"          # from round 1
     assert result.node_states["save"] == "pending"
-    assert rb.names() == ["create_plan", "set_prescription", "add_function", "run_optimization", "volume_at_dose",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "set_prescription", "add_function",
+                          "run_optimization", "volume_at_dose",
                           "run_optimization"]
 
     logged = read_log(log_path)
@@ -125,7 +128,7 @@ def test_request_stop_stops_after_the_running_node():
     result = interpreter.run()
 
     assert result.status == "stopped"
-    assert rb.names() == ["create_plan", "set_prescription"]
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "set_prescription"]
     assert result.node_states["rx"] == "done"
     assert result.node_states["f_ptv"] == "pending"
     assert events[-1].kind is EventKind.RUN_STOPPED
@@ -236,7 +239,7 @@ def test_user_stopping_at_a_wait_stops_the_run():
 
     assert result.status == "stopped"
     assert result.error == "stopped by the user at wait: the user pressed Stop"
-    assert rb.names() == ["create_plan", "set_prescription", "wait_for_user"]
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "set_prescription", "wait_for_user"]
     assert events[-1].kind is EventKind.RUN_STOPPED
     assert not any(e.kind is EventKind.RUN_FAILED for e in events)
 
@@ -257,7 +260,8 @@ def test_loop_runs_after_an_outside_node_defined_later_that_feeds_its_body():
     result = Interpreter(b.build(), rb, [events.append]).run()
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "add_function", "create_roi_margin",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "set_prescription", "add_function",
+                          "create_roi_margin",
                           "add_function", "run_optimization", "volume_at_dose",
                           "update_function", "run_optimization", "volume_at_dose", "save"]
     started = [(e.kind, e.node_id) for e in events if e.kind in (EventKind.NODE_STARTED, EventKind.ROUND_STARTED)]

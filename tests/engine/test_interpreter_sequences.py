@@ -23,12 +23,17 @@ def skips(events) -> dict[tuple[str, int | None], str]:
 
 
 def plan_with_target(b: FlowBuilder) -> None:
-    """plan -> rx(PTV); the PTV ROI is `ptv`, the lungs `lung`."""
+    """plan -> isocenter -> arcs -> MinDose(PTV) -> rx(PTV): a plan that can be optimized; the PTV ROI is `ptv`,
+    the lungs `lung`."""
     b.add("plan.create", "plan", {"name": "P"})
     b.add("roi.match", "ptv", {"name": "PTV"})
     b.add("roi.match", "lung", {"name": "Lung_Both"})
+    b.add("plan.isocenter", "iso", {"method": "coordinates"})
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]})
+    b.add("opt.function", "f0", {"type": "MinDose", "dose_cgy": 6000, "tag": "PTV_cover"})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.wire("plan", "rx")
+    b.chain("plan", "iso", "arcs", "f0", "rx")
+    b.wire("ptv.roi", "f0.roi")
     b.wire("ptv.roi", "rx.roi")
 
 
@@ -112,7 +117,7 @@ def test_dvh_condition_gates_adjustment_only_in_rounds_where_it_is_true():
     assert result.status == "completed", result.error
     assert result.rounds == 3
     assert rb.names() == [
-        "create_plan", "set_prescription", "add_function",
+        "create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription", "add_function",
         "run_optimization", "volume_at_dose", "update_function",
         "run_optimization", "volume_at_dose",
         "run_optimization", "volume_at_dose", "update_function"]
@@ -139,7 +144,8 @@ def test_true_stop_input_ends_the_loop_after_that_round():
 
     assert result.status == "completed", result.error
     assert result.rounds == 3
-    assert rb.names() == ["create_plan", "set_prescription", "add_function",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "add_function",
                           "run_optimization", "volume_at_dose", "run_optimization", "volume_at_dose",
                           "run_optimization", "volume_at_dose", "save"]
     reasons = [e.data["stop_reason"] for e in events if e.kind is EventKind.ROUND_FINISHED]
@@ -160,7 +166,8 @@ def test_stop_when_idle_ends_the_loop_when_no_adjustment_matched():
 
     assert result.status == "completed", result.error
     assert result.rounds == 3
-    assert rb.names() == ["create_plan", "set_prescription", "add_function",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "add_function",
                           "run_optimization", "update_function", "run_optimization", "update_function",
                           "run_optimization"]
     doses = [kw["dose_cgy"] for name, kw in rb.calls if name == "update_function"]
@@ -225,7 +232,7 @@ def test_round_condition_gates_reset_after_round_three():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names()[3:] == ["run_optimization", "run_optimization", "run_optimization",
+    assert rb.names()[6:] == ["run_optimization", "run_optimization", "run_optimization",
                               "reset_optimization", "run_optimization", "reset_optimization", "run_optimization"]
     assert sorted(r for (n, r) in skips(events) if n == "reset") == [1, 2, 3]
 
@@ -244,7 +251,7 @@ def test_active_rounds_select_the_rounds_a_node_runs_in():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names()[3:] == [
+    assert rb.names()[6:] == [
         "wait_for_user", "run_optimization",
         "reset_optimization", "save", "run_optimization",
         "reset_optimization", "save", "wait_for_user", "run_optimization",
@@ -259,21 +266,22 @@ def test_active_rounds_select_the_rounds_a_node_runs_in():
 def test_disabled_node_passes_the_plan_through_without_its_effect():
     b = FlowBuilder("disabled")
     plan_with_target(b)
-    b.add("plan.isocenter", "iso", disabled=True)
-    b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]})
+    b.add("plan.isocenter", "iso2", disabled=True)
+    b.add("plan.vmat_arcs", "arcs2", {"arcs": [{**ARC, "name": "A2"}]})
     b.add("opt.run", "run")
     b.add("flow.save", "save")
-    b.chain("rx", "iso", "arcs", "run", "save")
-    b.wire("ptv.roi", "iso.roi")
+    b.chain("rx", "iso2", "arcs2", "run", "save")
+    b.wire("ptv.roi", "iso2.roi")
     rb = RecordingBackend(rois=["PTV", "Lung_Both"])
 
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "add_vmat_arcs", "run_optimization", "save"]
-    assert result.node_states["iso"] == "skipped"
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "add_vmat_arcs", "run_optimization", "save"]
+    assert result.node_states["iso2"] == "skipped"
     assert result.node_states["save"] == "done"
-    assert skips(events) == {("iso", None): "switched off"}
+    assert skips(events) == {("iso2", None): "switched off"}
 
 
 def test_roi_not_created_makes_the_function_on_it_skip_naming_the_upstream_node():
@@ -297,7 +305,8 @@ def test_roi_not_created_makes_the_function_on_it_skip_naming_the_upstream_node(
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "run_optimization", "dose_at_volume", "save"]
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "run_optimization", "dose_at_volume", "save"]
     assert skips(events) == {("cold", None): "its condition is false",
                              ("boost", None): "input roi has no value (cold skipped)"}
     assert result.node_states["save"] == "done"
@@ -322,7 +331,8 @@ def test_roi_created_when_condition_true_feeds_the_function():
     result, _ = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "run_optimization", "dose_at_volume",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "run_optimization", "dose_at_volume",
                           "create_roi_algebra", "add_function"]
     assert ("create_roi_algebra", {"name": "PTV_cold", "a": ["PTV"], "b": None, "operation": "None"}) in rb.calls
     assert ("add_function", {"tag": "PTV_cold_MinDose_1", "roi": "PTV_cold", "type": "MinDose"}) in rb.calls
@@ -367,7 +377,8 @@ def test_logic_and_or_not_combine_conditions_into_gates():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "run_optimization", "dose_at_volume",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "run_optimization", "dose_at_volume",
                           "dose_statistic", "reset_optimization", "wait_for_user", "create_roi_margin"]
     assert skips(events) == {("save", None): "its condition is false", ("ring", None): "its condition is false"}
 
@@ -388,11 +399,11 @@ def test_function_rerun_in_a_loop_updates_its_tag_instead_of_duplicating():
     result, _ = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
                           "add_function", "run_optimization",
                           "update_function", "run_optimization",
                           "update_function", "run_optimization"]
-    assert list(rb.functions) == ["PTV_min"]
+    assert list(rb.functions) == ["PTV_cover", "PTV_min"]
     assert [kw["tag"] for name, kw in rb.calls if name == "update_function"] == ["PTV_min", "PTV_min"]
 
 
@@ -433,7 +444,8 @@ def test_function_value_condition_aggregates_all_and_any_over_a_selector():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_prescription", "create_roi_wall", "add_function", "add_function",
+    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
+                          "create_roi_wall", "add_function", "add_function",
                           "add_function", "run_optimization", "reset_optimization"]
     assert skips(events) == {("save", None): "its condition is false", ("wait", None): "its condition is false"}
     metrics = result.metrics[0]

@@ -10,14 +10,19 @@ from planflow_qt.model.document import Edge, Node
 
 
 def base() -> FlowBuilder:
-    """A valid flow: plan -> rx(PTV) -> run; ROIs `ptv` (PTV) and `lung` (Lungs)."""
+    """A valid flow: plan -> isocenter -> arc -> MinDose(PTV) -> rx(PTV) -> run; ROIs `ptv` (PTV) and `lung`
+    (Lungs)."""
     b = FlowBuilder("base")
     b.add("plan.create", "plan")
     b.add("roi.match", "ptv", {"name": "PTV"})
     b.add("roi.match", "lung", {"name": "Lungs"})
+    b.add("plan.isocenter", "base_iso", {"method": "coordinates"})
+    b.add("plan.vmat_arcs", "base_arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
+    b.add("opt.function", "base_f", {"type": "MinDose", "dose_cgy": 6000, "tag": "PTV_cover"})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
     b.add("opt.run", "run")
-    b.chain("plan", "rx", "run")
+    b.chain("plan", "base_iso", "base_arcs", "base_f", "rx", "run")
+    b.wire("ptv.roi", "base_f.roi")
     b.wire("ptv.roi", "rx.roi")
     return b
 
@@ -286,7 +291,7 @@ def test_empty_names_are_numbered_around_given_ones():
     analysis = analyze(b.build())
     assert analysis.problems == []
     assert {k: v for k, v in analysis.names.items() if v} == {
-        "given": ["PTV_MinDose_1"], "auto1": ["PTV_MinDose_2"], "auto2": ["PTV_MinDose_3"],
+        "base_f": ["PTV_cover"], "given": ["PTV_MinDose_1"], "auto1": ["PTV_MinDose_2"], "auto2": ["PTV_MinDose_3"],
         "c": ["c_PTV_D95%_1"], "c2": ["c_Lungs_V2000cGy_1"]}
 
 

@@ -24,6 +24,8 @@ def lung_flow(tail: tuple[str, ...] = ("run", "tighten", "save")) -> FlowBuilder
     b.add("roi.match", "ptv", {"name": "PTV"})
     b.add("roi.ring", "ring", {"name": "Ring", "outward_cm": 2.0})
     b.add("roi.margin", "nt", {"name": "nt", "margin": {"superior_cm": 1.0}})
+    b.add("plan.isocenter", "iso", {"method": "coordinates"})
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
     b.add("opt.function", "f1", {"type": "MaxDose", "dose_cgy": 6300, "tag": "PTV_max"})
     b.add("opt.function", "f2", {"type": "MaxEud", "dose_cgy": 3000, "eud_a": 1, "tag": "Ring_eud"})
@@ -33,7 +35,7 @@ def lung_flow(tail: tuple[str, ...] = ("run", "tighten", "save")) -> FlowBuilder
     b.add("flow.save", "save")
     if "again" in tail:
         b.add("opt.run", "again")
-    b.chain("plan", "rx", "f1", "f2", "f3", *tail)
+    b.chain("plan", "iso", "arcs", "rx", "f1", "f2", "f3", *tail)
     for src, dst in (("ptv", "rx"), ("ptv", "ring"), ("ring", "nt"), ("ptv", "f1"), ("ring", "f2"), ("nt", "f3")):
         b.wire(f"{src}.roi", f"{dst}.roi")
     return b
@@ -50,6 +52,8 @@ def test_a_run_failing_inside_a_node_lists_every_unsaved_change(tmp_path):
         "plan 'Lung VMAT' created: beam set 'BS1', VMAT (node plan)",
         "ROI 'Ring' created or replaced (node ring)",
         "ROI 'nt' created or replaced (node nt)",
+        "isocenter set: (0.0, 0.0, 0.0) (node iso)",
+        "arcs added to the beam set: A1 (node arcs)",
         "prescription set: PTV 6000 cGy (node rx)",
         "function 'PTV_max' added: PTV: MaxDose 5670 cGy (weight 1) (node f1, tighten)",
         "function 'Ring_eud' added: Ring: MaxEud 2700 cGy, a = 1 (weight 1) (node f2, tighten)",

@@ -15,14 +15,16 @@ def adjust_flow(adjust: dict, goals: dict | None = None) -> FlowBuilder:
     b = FlowBuilder("values")
     b.add("plan.create", "plan", {"name": "P"})
     b.add("roi.match", "ptv", {"name": "PTV"})
+    b.add("plan.isocenter", "iso", {"method": "coordinates"})
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
     b.add("opt.function", "f_ptv", {"type": "MinDose", "dose_cgy": 5800, "tag": "PTV_min"})
     b.add("opt.adjust", "tighten", {"selector": {"tags": ["PTV_min"]}, **adjust})
     b.add("opt.run", "run")
-    chain = ["plan", "rx", "f_ptv", "tighten", "run"]
+    chain = ["plan", "iso", "arcs", "rx", "f_ptv", "tighten", "run"]
     if goals is not None:
         b.add("plan.clinical_goals", "goals", goals)
-        chain.insert(2, "goals")
+        chain.insert(4, "goals")
     b.chain(*chain)
     b.wire("ptv.roi", "rx.roi")
     b.wire("ptv.roi", "f_ptv.roi")

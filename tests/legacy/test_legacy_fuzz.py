@@ -94,14 +94,20 @@ def mutated(draw) -> dict:
     return doc
 
 
+def not_requirements(problems: list) -> list:
+    """The problems other than a plan state a node needs and nothing upstream gives."""
+    return [p for p in problems if not p.message.startswith("needs ")]
+
+
 def check(doc) -> None:
-    """Only FlowFileError may come out; a converted flow is valid and round-trips through its file text."""
+    """Only FlowFileError may come out; a converted flow is valid, but for what the legacy file left empty
+    (no beams: the optimization needs them), and round-trips through its file text."""
     try:
         flow, warnings = convert_legacy(doc, "fuzz.json")
     except FlowFileError:
         return
     assert all(isinstance(w, str) and w for w in warnings)
-    assert validate(flow) == [], validate(flow)
+    assert not_requirements(validate(flow)) == []
     assert flow_from_data(json.loads(dumps_flow(flow))) == flow
 
 
@@ -128,4 +134,4 @@ def test_load_any_refuses_broken_files_with_flow_file_error(tmp_path_factory, te
         flow, _ = load_any(path)
     except FlowFileError:
         return
-    assert validate(flow) == []
+    assert not_requirements(validate(flow)) == []

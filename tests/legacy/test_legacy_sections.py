@@ -243,7 +243,10 @@ def test_empty_sections_and_missing_keys_read_as_never_filled():
             "clinical_goal": {}, "robust_settings": {}, "version": "1.2"}
     flow, warnings = convert_legacy(data)
     assert [n.type for n in flow.nodes] == ["plan.create", "opt.run"]
-    assert validate(flow) == []
+    assert [p.message for p in validate(flow)] == [
+        "needs beams before it: place 'IMPT beams' or 'VMAT arcs' upstream of it on the plan wires",
+        "needs optimization functions before it: place 'Objective' or 'Objective table' upstream of it on the plan "
+        "wires"]
     assert "isocenter: not set: the beams need one; add it in the 'Isocenter' node" in warnings
     flow, _ = convert_legacy({"flow_name": "Older", "version": "1.0", "technique": "VMAT"})
     assert [n.type for n in flow.nodes] == ["plan.create", "opt.run"]

@@ -91,6 +91,8 @@ def valid_flow_data() -> dict:
     b.add("roi.match", "ptv", {"name": "PTV", "aliases": ["PTV_60"]})
     b.add("roi.match", "lung", {"name": "Lung_Both"})
     b.add("roi.ring", "ring", {"name": "Ring", "outward_cm": 2})
+    b.add("plan.isocenter", "iso")
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
     b.add("plan.prescription", "rx", {"dose_cgy": 6000})
     b.add("opt.function", "f_ptv", {"type": "MinDose", "dose_cgy": 5800})
     b.add("opt.function", "f_ring", {"type": "DoseFallOff", "high_dose_cgy": 6000, "low_dose_cgy": 3000,
@@ -106,7 +108,8 @@ def valid_flow_data() -> dict:
     b.add("loop.end", "le")
     b.add("dose.final", "final")
     b.add("flow.save", "save")
-    b.chain("plan", "rx", "f_ptv", "f_ring", "lb", "run", "adj", "le", "final", "save")
+    b.chain("plan", "iso", "arcs", "rx", "f_ptv", "f_ring", "lb", "run", "adj", "le", "final", "save")
+    b.wire("ptv.roi", "iso.roi")
     b.wire("ptv.roi", "rx.roi")
     b.wire("ptv.roi", "f_ptv.roi")
     b.wire("ptv.roi", "ring.roi")
@@ -250,11 +253,18 @@ BODY = ["run", "c", "late", "both", "adj", "fv"]
        st.dictionaries(st.sampled_from(BODY), st.sampled_from(["1", "2-3", ">=2", "1,3", "<2"])),
        st.lists(st.floats(0, 100), min_size=1, max_size=4), st.lists(st.floats(0, 1e-3), min_size=1, max_size=4))
 def test_switched_off_nodes_and_active_rounds_never_break_a_run(disabled, rounds, v20, values):
+    """Either the run completes, or validation refuses it first because a switched-off node gave what a node
+    after it needs (an isocenter, beams, a dose...)."""
     doc = copy.deepcopy(BASE)
     for node in doc["nodes"]:
         node["disabled"] = node["id"] in disabled
         node["active_rounds"] = rounds.get(node["id"], "all")
     flow = flow_from_data(doc)
+    analysis = analyze(flow)
+    if not analysis.ok:
+        assert all(p.message.startswith("needs ") for p in analysis.problems), analysis.problems
+        assert disabled & {"iso", "arcs", "f_ptv", "f_ring", "run", "ptv"}
+        return
     backend = RecordingBackend(rois=["PTV", "Lung_Both"],
                                answers={"volume_at_dose:Lung_Both": v20, "value:Ring_fo": values})
     result = Interpreter(flow, backend).run()
@@ -265,7 +275,8 @@ def test_switched_off_nodes_and_active_rounds_never_break_a_run(disabled, rounds
         if node_id in disabled:
             assert method not in names
     if not disabled:
-        assert names[:4] == ["create_plan", "create_roi_wall", "set_prescription", "add_function"]
+        assert names[:6] == ["create_plan", "create_roi_wall", "set_isocenter", "add_vmat_arcs", "set_prescription",
+                             "add_function"]
 
 
 def test_the_mutation_base_is_valid_and_runs():

@@ -15,6 +15,7 @@ from planflow_qt.backends.base import BackendError, UserStopped
 from planflow_qt.backends.raystation import beams
 from planflow_qt.backends.raystation import goals as goal_units
 from planflow_qt.backends.raystation.api import Scripting
+from planflow_qt.backends.raystation.clashes import case_clashes
 from planflow_qt.backends.raystation.optimization import prescription_keywords
 from planflow_qt.backends.raystation.robust import ScenarioEvaluation
 from planflow_qt.model.planning import (
@@ -151,9 +152,10 @@ class RayStationBackend(ScenarioEvaluation):
         return beams.read_prescription(primary)
 
     def preflight_problems(self, analysis: Any) -> list[tuple[str, str, str]]:
-        """(node id, field, message) of what RayStation would refuse in this flow before anything changes:
-        on the current plan, a prescription that differs from the beam set's primary one."""
-        return beams.prescription_problems(self, analysis)
+        """(node id, field, message) of what RayStation would refuse in this flow before anything changes: a
+        plan or uncontoured ROI of a name the flow creates, a machine not commissioned, and on the current plan
+        a prescription that differs from the beam set's primary one."""
+        return case_clashes(self, analysis) + beams.prescription_problems(self, analysis)
 
     def set_prescription(self, prescription: Prescription) -> None:
         """The primary prescription of the beam set (DoseVolume in percent).

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from planflow_qt.backends.raystation.api import Scripting, find_scripting
 from planflow_qt.backends.raystation.backend import RayStationBackend
+from planflow_qt.backends.raystation.clashes import machine_names
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +39,6 @@ def goal_template_names(scripting: Scripting) -> list[str]:
     except Exception as exc:
         log.warning("clinical goal templates could not be read: %s", exc)
         return []
-
-
-def machine_names(scripting: Scripting) -> list[str] | None:
-    """Commissioned, non-deprecated machines (`MachineDB.QueryCommissionedMachineInfo`); None if unknown.
-
-    This call is not on PlanFlow's API reference page: when it fails, machines are simply not checked.
-    """
-    db = scripting.current("MachineDB")
-    try:
-        machines = db.QueryCommissionedMachineInfo(Filter={}) if db is not None else None
-    except Exception as exc:
-        log.info("machines could not be listed (%s): machine names are not checked", exc)
-        return None
-    if machines is None:
-        return None
-    return [str(m["Name"]) for m in machines if not m.get("IsDeprecated", False)]
 
 
 def case_label(scripting: Scripting) -> str:
