@@ -25,6 +25,7 @@ from planflow_qt.editor.node_item import FlowNode, FlowNodeItem
 from planflow_qt.editor.overlays import LoopZoneItem, NoteItem
 from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS, PORT_COLORS
 from planflow_qt.engine.graph import LoopZone
+from planflow_qt.engine.problems import Problem, Severity
 from planflow_qt.model.document import Edge, Flow, Node, Note
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class FlowCanvas(NodeGraph):
         super().__init__(parent, viewer=viewer)
         self._nodes: dict[str, FlowNode] = {}
         self._zones: list[LoopZoneItem] = []
+        self._problems: dict[str, list[Problem]] = {}
+        self._run_notes: dict[str, list[tuple[Severity, str]]] = {}
         self._notes: list[NoteItem] = []
         self.set_background_color(*CANVAS_BACKGROUND)
         self.set_grid_color(*CANVAS_GRID)
@@ -328,10 +331,25 @@ class FlowCanvas(NodeGraph):
         return list(self._zones)
 
     # -- decorations -------------------------------------------------------------------------------------------
-    def set_problems(self, problems: dict[str, list[str]]) -> None:
-        """Badge the nodes that have problems (node id -> messages); clear the others."""
-        for node_id, view in self._nodes.items():
-            view.view.set_problems(problems.get(node_id, []))
+    def set_problems(self, problems: dict[str, list[Problem]]) -> None:
+        """Badge the nodes that have problems (node id -> problems); clear the others."""
+        self._problems = problems
+        for node_id in self._nodes:
+            self._badge(node_id)
+
+    def add_run_note(self, node_id: str, severity: Severity, text: str) -> None:
+        """Add what a run said of a node (a warning, why it was skipped, its failure) to its badge."""
+        self._run_notes.setdefault(node_id, []).append((severity, text))
+        self._badge(node_id)
+
+    def _badge(self, node_id: str) -> None:
+        view = self._nodes.get(node_id)
+        if view is None:
+            return
+        notes = [(p.severity, f"{'' if p.is_error else 'warning: '}{p.field}: {p.message}")
+                 for p in self._problems.get(node_id, [])]
+        notes += self._run_notes.get(node_id, [])
+        view.view.set_messages([text for _, text in notes], any(s is Severity.ERROR for s, _ in notes))
 
     def set_run_state(self, node_id: str, state: str | None) -> None:
         view = self._nodes.get(node_id)
@@ -339,8 +357,12 @@ class FlowCanvas(NodeGraph):
             view.view.set_run_state(state)
 
     def clear_run_states(self) -> None:
+        """Forget the last run: its states and its notes on the badges."""
         for view in self._nodes.values():
             view.view.set_run_state(None)
+        noted, self._run_notes = self._run_notes, {}
+        for node_id in noted:
+            self._badge(node_id)
 
     # -- queries and view --------------------------------------------------------------------------------------
     def node_view(self, node_id: str) -> FlowNode:

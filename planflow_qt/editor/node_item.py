@@ -2,8 +2,8 @@
 
 Every node type uses this class (DESIGN: no Qt class per node type). Ports carry the spec's names; their
 colour and shape say their type. The item draws a category-coloured header with the title, a line that
-summarizes the parameters, labelled ports, a red badge when validation found problems, and a coloured
-outline for its run state.
+summarizes the parameters, labelled ports, a badge for its messages (red for errors, amber for warnings,
+skips and run warnings; its tooltip lists them), and a coloured outline for its run state.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from planflow_qt.editor.style import (
     PORT_COLORS,
     PROBLEM_RED,
     STATE_COLORS,
+    WARNING_AMBER,
 )
 from planflow_qt.engine.states import NodeState
 
@@ -91,9 +92,11 @@ class PortLabel(QtWidgets.QGraphicsSimpleTextItem):
 
 
 class ProblemBadge(QtWidgets.QGraphicsItem):
-    """A red circle with '!' on the node's corner; its tooltip lists the problems."""
+    """A circle with '!' on the node's corner, red when an error is among its messages, amber otherwise; its
+    tooltip lists the messages."""
 
     SIZE = 18.0
+    error = True
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(0, 0, self.SIZE, self.SIZE)
@@ -102,7 +105,7 @@ class ProblemBadge(QtWidgets.QGraphicsItem):
         painter.save()
         painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
         painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1.5))
-        painter.setBrush(QtGui.QColor(*PROBLEM_RED))
+        painter.setBrush(QtGui.QColor(*(PROBLEM_RED if self.error else WARNING_AMBER)))
         painter.drawEllipse(self.boundingRect().adjusted(1, 1, -1, -1))
         font = painter.font()
         font.setBold(True)
@@ -214,10 +217,13 @@ class FlowNodeItem(NodeItem):
             self.run_state = state
             self.update()
 
-    def set_problems(self, messages: list[str]) -> None:
-        """Show or hide the problem badge; its tooltip lists the messages."""
+    def set_messages(self, messages: list[str], error: bool) -> None:
+        """Show or hide the badge (red when `error`, amber otherwise); its tooltip lists the messages."""
         self.badge.setVisible(bool(messages))
         self.badge.setToolTip("\n".join(messages))
+        if error != self.badge.error:
+            self.badge.error = error
+            self.badge.update()
 
     # -- painting --------------------------------------------------------------------------------------------------
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.editor.document import DocumentController
+from planflow_qt.engine.problems import Problem
 from planflow_qt.engine.validation import Analysis, analyze
 
 DEBOUNCE_MS = 150
@@ -45,6 +46,8 @@ class ProblemsPanel(QtWidgets.QWidget):
     def __init__(self, doc: DocumentController, parent=None):
         super().__init__(parent)
         self.doc = doc
+        self.analysis: Analysis | None = None
+        self.run_problems: list[Problem] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.summary = QtWidgets.QLabel()
@@ -62,8 +65,15 @@ class ProblemsPanel(QtWidgets.QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
 
+    def set_run_problems(self, problems: list[Problem]) -> None:
+        """What the last run failed on, listed after the flow's own problems until the next run."""
+        self.run_problems = problems
+        if self.analysis is not None:
+            self.show_analysis(self.analysis)
+
     def show_analysis(self, analysis: Analysis) -> None:
-        problems = analysis.problems
+        self.analysis = analysis
+        problems = analysis.problems + self.run_problems
         errors = sum(p.is_error for p in problems)
         if problems:
             self.summary.setText(f"<b style='color:#ff6b6b'>{errors} error{'s' * (errors != 1)}</b>"

@@ -18,6 +18,7 @@ from planflow_qt.backends.base import Backend
 from planflow_qt.editor.dvh_plot import DvhPlot
 from planflow_qt.editor.run_worker import RunWorker
 from planflow_qt.engine.events import EventKind, RunEvent
+from planflow_qt.engine.problems import Problem, Severity
 from planflow_qt.engine.states import NodeState, RunStatus
 from planflow_qt.model.document import Flow
 from planflow_qt.report.snapshots import Snapshot
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 CASES = ("lung", "lung_left", "esophagus", "prostate")
 STATE_OF = {EventKind.NODE_STARTED: NodeState.RUNNING, EventKind.NODE_FINISHED: NodeState.DONE,
             EventKind.NODE_SKIPPED: NodeState.SKIPPED, EventKind.NODE_FAILED: NodeState.FAILED}
+NOTE_OF = {EventKind.WARNING: (Severity.WARNING, "warning: "), EventKind.NODE_SKIPPED: (Severity.WARNING, "skipped: "),
+           EventKind.NODE_FAILED: (Severity.ERROR, "")}
+"""What the run says of a node that goes on its badge: how grave it is, and how its text begins."""
 PASS = QtGui.QColor(40, 120, 60)
 FAIL = QtGui.QColor(140, 45, 45)
 
@@ -95,6 +99,7 @@ class RunPanel(QtWidgets.QWidget):
     """See module doc. `flow_provider()` gives the flow to run (a copy is run); `check()` refuses invalid flows."""
 
     node_state = QtCore.Signal(str, object)   # node id, state or None
+    node_note = QtCore.Signal(str, object, str)  # node id, Severity, what the run said of the node
     states_cleared = QtCore.Signal()
     running_changed = QtCore.Signal(bool)
 
@@ -265,6 +270,10 @@ class RunPanel(QtWidgets.QWidget):
         if state and event.node_id:
             self.states[event.node_id] = state
             self.node_state.emit(event.node_id, state)
+        if event.kind in NOTE_OF and event.node_id:
+            severity, label = NOTE_OF[event.kind]
+            where = f"round {event.round}: " if event.round else ""
+            self.node_note.emit(event.node_id, severity, f"{where}{label}{event.message}")
         where = f"[r{event.round}] " if event.round else ""
         node = f"{event.node_id}: " if event.node_id and event.kind not in (EventKind.ROUND_STARTED,
                                                                                EventKind.ROUND_FINISHED) else ""
@@ -308,6 +317,11 @@ class RunPanel(QtWidgets.QWidget):
                 text += f"<br><span style='color:#9aa3ad'>log: {outcome.out_dir / 'run.jsonl'}</span>"
             self.status.setText(text)
         self.running_changed.emit(False)
+
+    def failures(self) -> list[Problem]:
+        """The node failure of the last run, with its full text, as a problem of its node."""
+        return [Problem(e.node_id, e.node_type or "", f"round {e.round}" if e.round else "run", e.message)
+                for e in self.events if e.kind is EventKind.NODE_FAILED and e.node_id]
 
     def open_report(self) -> Path | None:
         """Write the HTML report of the last run and open it in the browser."""

@@ -21,6 +21,7 @@ from planflow_qt.editor.prompts import Prompts
 from planflow_qt.editor.properties import PropertiesPanel
 from planflow_qt.editor.recovery import Autosaver, RecentFiles, default_recovery_folder, newer_recovery
 from planflow_qt.editor.run_panel import RunPanel
+from planflow_qt.engine.problems import Problem
 from planflow_qt.engine.validation import Analysis
 from planflow_qt.model.document import Flow, FlowMeta, Note
 from planflow_qt.model.errors import FlowFileError
@@ -206,6 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.palette.activated.connect(self._add_from_palette)
         self.run_panel.node_state.connect(self.canvas.set_run_state)
         self.run_panel.states_cleared.connect(self.canvas.clear_run_states)
+        self.run_panel.node_note.connect(self.canvas.add_run_note)
         self.run_panel.running_changed.connect(self._running_changed)
 
     # -- documents -------------------------------------------------------------------------------------------------
@@ -486,9 +488,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _analyzed(self, analysis: Analysis) -> None:
         self.analysis = analysis
-        by_node: dict[str, list[str]] = {}
+        by_node: dict[str, list[Problem]] = {}
         for problem in analysis.problems:
-            by_node.setdefault(problem.node_id, []).append(f"{problem.field}: {problem.message}")
+            by_node.setdefault(problem.node_id, []).append(problem)
         self.canvas.set_problems(by_node)
         titles = {n.id: n.title for n in self.doc.flow.nodes}
         self.canvas.set_zones(analysis.loops, {z.begin: titles.get(z.begin) or "Rounds" for z in analysis.loops})
@@ -510,6 +512,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _running_changed(self, running: bool) -> None:
         self.act_run.setEnabled(not running)
         self.act_stop.setEnabled(running)
+        self.problems.set_run_problems(self.run_panel.failures() if not running else [])
 
 
 def _file_stem(name: str) -> str:

@@ -103,3 +103,53 @@ def test_impt_robust_flow_runs_from_the_run_panel(window, qtbot):
     assert len(worst) == outcome.result.rounds, "the robust evaluation runs once per round"
     assert all(0 < value < 7800 * 1.1 for value in worst)
     assert set(panel.states.values()) <= {"done", "skipped"}
+
+
+def test_warnings_skips_and_a_failure_of_a_run_show_on_the_nodes_badges(window, qtbot, tmp_path):
+    from Qt import QtCore as Core
+
+    from planflow_qt.model.builder import FlowBuilder
+    from planflow_qt.model.files import save_flow
+
+    b = FlowBuilder("badges")
+    b.add("plan.create", "plan", {"name": "P"})
+    b.add("roi.match", "ptv", {"name": "PTV"})
+    b.add("plan.isocenter", "iso")
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
+    b.add("opt.function", "f", {"type": "MinDose", "dose_cgy": 6000})
+    b.add("opt.run", "run")
+    b.add("cond.function_value", "fv", {"selector": {"tags": ["Heart_*"]}})
+    b.add("opt.reset", "reset")
+    b.add("plan.clinical_goals", "goals", {"template": "No such template"})
+    b.chain("plan", "iso", "arcs", "f", "run", "reset", "goals")
+    b.wire("run", "fv")
+    b.wire("fv.result", "reset.when")
+    for dst in ("iso", "f"):
+        b.wire("ptv.roi", f"{dst}.roi")
+    path = tmp_path / "badges.json"
+    save_flow(b.build(), path)
+    assert window.open(path)
+    panel = window.run_panel
+    panel.choose_simulated("lung", 10.0)
+    assert window.problems.row_count() == 0
+    qtbot.mouseClick(panel.run_button, Core.Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    assert panel.outcome.result.status == "failed"
+
+    def badge(node_id):
+        return window.canvas.node_view(node_id).view.badge
+
+    assert badge("fv").isVisible() and not badge("fv").error
+    assert badge("fv").toolTip() == "warning: no function matches the selector: the condition is false"
+    assert badge("reset").isVisible() and not badge("reset").error
+    assert badge("reset").toolTip() == "skipped: its condition is false"
+    failed = badge("goals")
+    assert failed.isVisible() and failed.error
+    assert "no clinical goal template 'No such template'" in failed.toolTip()
+    assert not badge("run").isVisible()
+    rows = [window.problems.table.item(r, 3).text() for r in range(window.problems.row_count())]
+    assert len(rows) == 1 and rows[0].startswith("node goals (plan.clinical_goals) failed")
+    assert "no clinical goal template 'No such template'" in rows[0]
+    qtbot.mouseClick(panel.run_button, Core.Qt.LeftButton)
+    assert not badge("goals").isVisible() and not badge("fv").isVisible(), "a new run starts with clean badges"
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
