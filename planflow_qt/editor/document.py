@@ -1,8 +1,9 @@
-"""The document controller: owns the Flow and its undo stack; every edit changes the Flow, then the canvas.
+"""The document controller: owns the flow store and its undo stack; the canvas follows the store.
 
-The Flow is the single source of truth. User requests (from the canvas, the properties panel, menus)
-become `FlowEdit` commands on the `QUndoStack`; a command changes the Flow through the primitive
-methods here, which update the canvas right after. Nothing else writes to the Flow.
+The flow store (`model.store`) is the single source of truth. User requests (from the canvas, the
+properties panel, menus) become `FlowEdit` commands on the `QUndoStack`; a command changes the store
+through its primitives, whose events the controller turns into canvas updates and a `changed` signal.
+Nothing else writes to the Flow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from planflow_qt.editor.canvas import FlowCanvas, WireRef, wire_of
 from planflow_qt.editor.commands import Change, FlowEdit
 from planflow_qt.model.document import Edge, Flow, Node, Note
 from planflow_qt.model.rounds import parse_rounds
+from planflow_qt.model.store import FlowStore, StoreChange, StoreEvent
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,22 @@ class DocumentController(QtCore.QObject):
         super().__init__(parent)
         self.canvas = canvas
         self.registry = registry
-        self.flow = Flow()
+        self.store = FlowStore()
+        canvas = self.canvas
+        self._views = {
+            StoreChange.LOADED: lambda e: canvas.build(self.flow),
+            StoreChange.NODE_ADDED: lambda e: canvas.add_node_view(e.node),
+            StoreChange.NODE_REMOVED: lambda e: canvas.remove_node_view(e.node_id),
+            StoreChange.NODE_REPLACED: lambda e: canvas.update_node_view(e.node),
+            StoreChange.EDGE_ADDED: lambda e: canvas.connect_wire(wire_of(e.edge)),
+            StoreChange.EDGE_REMOVED: lambda e: canvas.disconnect_wire(wire_of(e.edge)),
+            StoreChange.NOTE_ADDED: lambda e: canvas.insert_note(e.index, e.note),
+            StoreChange.NOTE_REMOVED: lambda e: canvas.remove_note(e.index),
+            StoreChange.NOTE_REPLACED: lambda e: canvas.update_note(e.index, e.note),
+            StoreChange.META_CHANGED: lambda e: None,
+            StoreChange.EDITED: lambda e: self._edited(),
+        }
+        self.store.subscribe(self._follow)
         self.path: Path | None = None
         self.undo_stack = QtWidgets.QUndoStack(self)
         canvas.wires_requested.connect(self.request_wires)
@@ -59,12 +76,16 @@ class DocumentController(QtCore.QObject):
         canvas.note_requested.connect(self.edit_note)
         canvas.connection_refused.connect(self.message)
 
+    @property
+    def flow(self) -> Flow:
+        """The flow being edited (read it; change it through commands)."""
+        return self.store.flow
+
     # -- whole documents --------------------------------------------------------------------------------------
     def load(self, flow: Flow, path: Path | None) -> None:
         """Show a flow; the undo history starts empty and the document is clean."""
-        self.flow = flow
         self.path = path
-        self.canvas.build(flow)
+        self.store.load(flow)
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.loaded.emit()
@@ -78,44 +99,11 @@ class DocumentController(QtCore.QObject):
         self.path = path
         self.undo_stack.setClean()
 
-    # -- primitives used by FlowEdit (Flow first, canvas after) ---------------------------------------------------
-    def _index_of(self, node_id: str) -> int:
-        return next(i for i, node in enumerate(self.flow.nodes) if node.id == node_id)
+    # -- the canvas follows the store ------------------------------------------------------------------------------
+    def _follow(self, event: StoreEvent) -> None:
+        self._views[event.kind](event)
 
-    def insert_node(self, index: int | None, node: Node) -> None:
-        self.flow.nodes.insert(len(self.flow.nodes) if index is None else index, node)
-        self.canvas.add_node_view(node)
-
-    def remove_node(self, node_id: str) -> None:
-        del self.flow.nodes[self._index_of(node_id)]
-        self.canvas.remove_node_view(node_id)
-
-    def replace_node(self, node: Node) -> None:
-        self.flow.nodes[self._index_of(node.id)] = node
-        self.canvas.update_node_view(node)
-
-    def insert_edge(self, index: int | None, edge: Edge) -> None:
-        self.flow.edges.insert(len(self.flow.edges) if index is None else index, edge)
-        self.canvas.connect_wire(wire_of(edge))
-
-    def remove_edge(self, edge: Edge) -> None:
-        self.flow.edges.remove(edge)
-        self.canvas.disconnect_wire(wire_of(edge))
-
-    def insert_note(self, index: int, note: Note) -> None:
-        self.flow.notes.insert(index, note)
-        self.canvas.insert_note(index, note)
-
-    def remove_note(self, index: int) -> None:
-        del self.flow.notes[index]
-        self.canvas.remove_note(index)
-
-    def replace_note(self, index: int, note: Note) -> None:
-        self.flow.notes[index] = note
-        self.canvas.update_note(index, note)
-
-    def edited(self) -> None:
-        """Called by every command after it changed the Flow."""
+    def _edited(self) -> None:
         self.canvas.refresh_zones()
         self.changed.emit()
 
@@ -123,7 +111,7 @@ class DocumentController(QtCore.QObject):
         """Apply a change as one undoable step; False when it changes nothing."""
         if change.is_empty():
             return False
-        self.undo_stack.push(FlowEdit(self, text, change, merge_key))
+        self.undo_stack.push(FlowEdit(self.store, text, change, merge_key))
         return True
 
     # -- queries -------------------------------------------------------------------------------------------------
@@ -326,8 +314,8 @@ class DocumentController(QtCore.QObject):
         self.push("delete note", Change(notes={index: (self.flow.notes[index], None)}))
 
     def set_meta(self, **fields: Any) -> None:
-        """Change the flow's name, description or status (not undoable: it is not part of the drawing)."""
-        for key, value in fields.items():
-            setattr(self.flow.meta, key, value)
-        self.undo_stack.resetClean()
-        self.changed.emit()
+        """Change the flow's name, author, description or status, as one undoable step (successive edits of
+        one field merge)."""
+        meta = self.flow.meta
+        self.push(f"edit {', '.join(fields)}", Change(meta=(meta, meta.model_copy(update=fields))),
+                  merge_key=("meta", *sorted(fields)))

@@ -226,7 +226,8 @@ def _file_mode(path: Path) -> int:
 
 
 def save_flow(flow: Flow, path: str | Path, touch: bool = True) -> None:
-    """Save atomically, keeping the previous version as `.bak`; updates `meta.modified` unless told not to."""
+    """Save atomically, keeping the previous version as `.bak`; the file's `meta.modified` is now unless told
+    not to (the flow itself is not changed)."""
     if touch:
-        flow.meta.modified = now_iso()
+        flow = flow.model_copy(update={"meta": flow.meta.model_copy(update={"modified": now_iso()})})
     write_text_atomic(path, dumps_flow(flow))

@@ -104,13 +104,16 @@ def test_save_then_reload_gives_an_identical_document(lung, make_window, tmp_pat
     lung.doc.set_params("rx", {**lung.doc.node("rx").params, "dose_cgy": 6200.0})
     target = tmp_path / "saved" / "lung copy.json"
     lung.prompts.next_path = target
+    opened = lung.doc.flow.meta.modified
     assert lung.save_as()
     assert not lung.doc.dirty and lung.doc.path == target
+    assert lung.doc.flow.meta.modified == opened, "saving does not change the open flow"
     reloaded = load_flow(target)
-    assert reloaded == lung.doc.flow
+    assert reloaded.meta.modified > opened
+    assert reloaded.model_copy(update={"meta": lung.doc.flow.meta}) == lung.doc.flow
     other = make_window()
     assert other.open(target)
-    assert other.doc.flow.to_json_dict() == lung.doc.flow.to_json_dict()
+    assert other.doc.flow.to_json_dict() == reloaded.to_json_dict()
     assert drawn_wires(other) == drawn_wires(lung)
     assert str(target.resolve()) in [str(p) for p in other.recent.paths()]
 
@@ -198,3 +201,18 @@ def test_unsaved_changes_are_asked_about_before_closing(lung):
     assert lung.prompts.asked[-1][0] == "save_changes"
     lung.prompts.save_answer = "discard"
     assert lung.close()
+
+
+def test_editing_the_flow_name_and_status_is_undoable(window):
+    window.doc.set_meta(name="Lung boost")
+    window.doc.set_meta(name="Lung boost 2")
+    window.doc.set_meta(status="review")
+    assert (window.doc.flow.meta.name, window.doc.flow.meta.status) == ("Lung boost 2", "review")
+    assert window.doc.dirty
+    window.doc.undo_stack.undo()
+    assert window.doc.flow.meta.status == "draft"
+    window.doc.undo_stack.undo()
+    assert window.doc.flow.meta.name == "Untitled flow", "successive edits of the name are one step"
+    assert not window.doc.dirty
+    window.doc.undo_stack.redo()
+    assert window.doc.flow.meta.name == "Lung boost 2"
