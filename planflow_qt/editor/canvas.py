@@ -17,7 +17,7 @@ from NodeGraphQt import NodeGraph
 from NodeGraphQt.base.commands import NodeAddedCmd, NodesRemovedCmd, PortConnectedCmd, PortDisconnectedCmd
 from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum
 from NodeGraphQt.widgets.viewer import NodeViewer
-from Qt import QtCore, QtGui, QtWidgets
+from Qt import QtCore, QtGui
 
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.labels import node_summary, node_title
@@ -443,5 +443,3 @@ class FlowCanvas(NodeGraph):
         """Paint the scene region `source` into `target` (export)."""
         self.scene().render(painter, target, source)
 
-    def viewport_widget(self) -> QtWidgets.QWidget:
-        return self._viewer

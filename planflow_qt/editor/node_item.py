@@ -205,12 +205,6 @@ class FlowNodeItem(NodeItem):
         self.badge.setPos(width - ProblemBadge.SIZE + 6, -8)
         self.update()
 
-    def set_summary(self, text: str) -> None:
-        """Change the summary line and re-layout."""
-        if text != self.summary:
-            self.summary = text
-            self.draw_node()
-
     def set_run_state(self, state: str | None) -> None:
         """Outline the node in the colour of its run state (None: no run shown)."""
         if state != self.run_state:

@@ -54,7 +54,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc = DocumentController(self.canvas, self.registry, self)
         self.validator = Validator(self.doc, self)
         self.autosaver = Autosaver(self.doc, recovery_folder or default_recovery_folder(), autosave_ms, self)
-        self.analysis: Analysis | None = None
         self.viewer = self.canvas.viewer()
         self.viewer.setFocusPolicy(QtCore.Qt.StrongFocus)
         self.setCentralWidget(self.viewer)
@@ -487,7 +486,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.show_nodes([node_id])
 
     def _analyzed(self, analysis: Analysis) -> None:
-        self.analysis = analysis
         by_node: dict[str, list[Problem]] = {}
         for problem in analysis.problems:
             by_node.setdefault(problem.node_id, []).append(problem)

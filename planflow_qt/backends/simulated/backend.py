@@ -36,7 +36,7 @@ from planflow_qt.backends.simulated.dose_engine import (
 )
 from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
 from planflow_qt.backends.simulated.objectives import Term, fall_off_term
-from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, Result, optimize
+from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, optimize
 from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
 from planflow_qt.backends.simulated.robust import RobustProblem
 from planflow_qt.backends.simulated.scenarios import NOMINAL, ScenarioDoses
@@ -101,7 +101,7 @@ class SimulatedBackend:
     `case`, `grid_mm` (2.5-10) and `seed` choose the phantom (a seed draws a new patient of that site;
     `params` sets it explicitly); `cp_spacing_deg` is the widest gantry step between the control points of
     an arc; `model` holds the beam model's constants. Beyond the protocol, reports read `phantom`,
-    `dose_grid()`, `roi_mask()`, `case_info()`, `saves`, `last_influence` and `last_optimization`.
+    `dose_grid()`, `roi_mask()`, `case_info()`, `saves` and `last_influence`.
     """
 
     name = "simulated"
@@ -127,7 +127,6 @@ class SimulatedBackend:
         self._distance_cache: dict[tuple[str, int], np.ndarray] = {}
         self._rows_cache: dict[tuple[str, int | None], np.ndarray] = {}
         self.saves = 0
-        self.last_optimization: Result | None = None
         self.last_influence: Influence | None = None
         self._spots: dict[tuple, pbs.SpotPlan] = {}
         self._open: dict[tuple, np.ndarray] = {}
@@ -548,7 +547,6 @@ class SimulatedBackend:
         _, key = self._influence(plan)
         start = self._start(plan, problem.influence, key)
         result = optimize(problem, start, plan.settings.iterations, plan.settings.tolerance)
-        self.last_optimization = result
         plan.weights, plan.weights_key = result.weights, key
         self._set_dose(plan, problem.dose(result.weights).astype(np.float64))
         for tag, violation in self._violated_constraints(plan):
