@@ -323,7 +323,8 @@ class OptimizationSettings(Strict):
     tolerance: float = Field(1e-5, gt=0, le=1e-1, description="Optimality tolerance")
     compute_intermediate_dose: bool = True
     compute_final_dose: bool = True
-    final_dose_algorithm: DoseAlgorithm = DoseAlgorithm.COLLAPSED_CONE
+    final_dose_algorithm: DoseAlgorithm | None = Field(
+        None, description="Algorithm of the final dose computed after each optimization; none: the beam set's own")
     auto_scale_to_prescription: bool = Field(
         True, description="Keep the dose scaled to the prescription while optimizing (RayStation's default)")
 

@@ -103,6 +103,8 @@ class OptimizationCalls(DoseQueries):
         self.assign(f"{label}.DoseCalculation", dose, "ComputeIntermediateDose",
                     bool(settings.compute_intermediate_dose))
         self.assign(f"{label}.DoseCalculation", dose, "ComputeFinalDose", bool(settings.compute_final_dose))
+        if settings.compute_final_dose and settings.final_dose_algorithm is not None:
+            self._final_dose_algorithm(settings.final_dose_algorithm)
         auto_scale = bool(settings.auto_scale_to_prescription)
         if self.adapters.has(AUTO_SCALE, self.beam_set):
             self.call("beam_set", self.beam_set, AUTO_SCALE.newer, AutoScale=auto_scale)
@@ -266,6 +268,11 @@ class OptimizationCalls(DoseQueries):
         Photons: CCDose or PhotonMonteCarlo; protons (PBS): SpotWeightPencilBeam / SpotWeightMonteCarlo in
         2025, IonPencilBeam / IonMonteCarlo in 2024B."""
         self._dose_changed()
+        self._final_dose_algorithm(algorithm)
+        self.call("beam_set", self.beam_set, "ComputeDose", RunEntryValidation=True)
+
+    def _final_dose_algorithm(self, algorithm: DoseAlgorithm) -> None:
+        """Set the algorithm of the beam set's final dose (also the one an optimization computes at its end)."""
         modality = str(self.beam_set.Modality)
         if modality == "Photons":
             names = _PHOTON_ALGORITHMS
@@ -278,4 +285,3 @@ class OptimizationCalls(DoseQueries):
                                f"{' or '.join(a.value for a in names)}")
         settings = self.beam_set.FractionDose.InputSettingsForFinalDose
         self.assign("beam_set.FractionDose.InputSettingsForFinalDose", settings, "DoseAlgorithm", name)
-        self.call("beam_set", self.beam_set, "ComputeDose", RunEntryValidation=True)

@@ -541,7 +541,10 @@ class SimulatedBackend:
         return uniform * level / max(float(np.mean(dose)), 1e-9)
 
     def run_optimization(self) -> None:
-        """Run the optimization from the current state (warm start)."""
+        """Run the optimization from the current state (warm start). When the settings name the algorithm of
+        the final dose computed after it, that dose replaces the optimization's, as in RayStation; without one
+        the optimization's dose stands for the beam set's final dose (a collapsed-cone dose after every
+        round would double a flow's time here)."""
         plan = self._current()
         problem = self._problem(plan)
         _, key = self._influence(plan)
@@ -549,6 +552,8 @@ class SimulatedBackend:
         result = optimize(problem, start, plan.settings.iterations, plan.settings.tolerance)
         plan.weights, plan.weights_key = result.weights, key
         self._set_dose(plan, problem.dose(result.weights).astype(np.float64))
+        if plan.settings.compute_final_dose and plan.settings.final_dose_algorithm is not None:
+            self.compute_final_dose(plan.settings.final_dose_algorithm)
         for tag, violation in self._violated_constraints(plan):
             log.info("constraint %s is violated after the optimization (value %.3g)", tag, violation)
 
