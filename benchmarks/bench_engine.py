@@ -25,22 +25,15 @@ from planflow_qt.model.document import Flow
 
 GOAL_MS = 200.0
 HEAVY = ("PySide6", "NodeGraphQt", "shiboken", "scipy")
-ARC = {"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}
 
 
 def big_flow(total: int = 2000) -> Flow:
     """A valid flow of exactly `total` nodes: setup chain, many ROIs and functions, a loop with conditions."""
     b = FlowBuilder("benchmark")
-    b.add("plan.create", "plan", {"name": "Bench"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("plan.isocenter", "iso")
-    b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]})
+    tail = b.photon_setup("Bench")
     b.add("plan.clinical_goals", "goals", {"template": "Lung SBRT"})
     b.add("opt.settings", "settings")
-    b.chain("plan", "rx", "iso", "arcs", "goals", "settings")
-    b.wire("ptv.roi", "rx.roi")
-    b.wire("ptv.roi", "iso.roi")
+    b.chain(tail, "goals", "settings")
     fixed = 7 + 3 + 3 + 1          # setup, loop begin / run / end, normalize / final / save, opt.reset
     per_group = 7                  # match, margin, 2 functions, condition, adjustment, logic.or / ring
     groups = (total - fixed) // per_group

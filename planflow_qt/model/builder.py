@@ -33,6 +33,20 @@ class FlowBuilder:
         for src, dst in pairwise(node_ids):
             self.wire(src, dst)
 
+    def photon_setup(self, plan: str = "P", dose_cgy: float = 6000.0) -> str:
+        """Add the setup of a photon plan, chained: a new plan (`plan`), its prescription on the PTV (`rx`), the
+        isocenter at the PTV's centre (`iso`) and one arc, 181 -> 179 clockwise (`arcs`); the PTV is the ROI
+        node `ptv`. Returns the id to chain on from."""
+        self.add("plan.create", "plan", {"name": plan})
+        self.add("roi.match", "ptv", {"name": "PTV"})
+        self.add("plan.prescription", "rx", {"dose_cgy": dose_cgy})
+        self.add("plan.isocenter", "iso")
+        self.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
+        self.chain("plan", "rx", "iso", "arcs")
+        self.wire("ptv.roi", "rx.roi")
+        self.wire("ptv.roi", "iso.roi")
+        return "arcs"
+
     def note(self, title: str, text: str, rect: tuple[float, float, float, float]) -> None:
         self.flow.notes.append(Note(title=title, text=text, rect=rect))
 

@@ -16,17 +16,11 @@ from planflow_qt.runner import execute
 
 def settings_flow(**settings) -> FlowBuilder:
     b = FlowBuilder("final dose setting")
-    b.add("plan.create", "plan", {"name": "P"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("plan.isocenter", "iso")
-    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
     b.add("opt.settings", "settings", {"iterations": 10, **settings}, title="Settings")
     b.add("opt.function", "f", {"type": "MinDose", "dose_cgy": 6000})
     b.add("opt.run", "run")
-    b.chain("plan", "rx", "iso", "arcs", "settings", "f", "run")
-    for dst in ("rx", "iso", "f"):
-        b.wire("ptv.roi", f"{dst}.roi")
+    b.chain(b.photon_setup(), "settings", "f", "run")
+    b.wire("ptv.roi", "f.roi")
     return b
 
 

@@ -22,6 +22,10 @@ def skips(events) -> dict[tuple[str, int | None], str]:
     return {(e.node_id, e.round): e.message for e in events if e.kind is EventKind.NODE_SKIPPED}
 
 
+TARGET_SETUP = ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription"]
+"""The backend calls of `plan_with_target`."""
+
+
 def plan_with_target(b: FlowBuilder) -> None:
     """plan -> isocenter -> arcs -> MinDose(PTV) -> rx(PTV): a plan that can be optimized; the PTV ROI is `ptv`,
     the lungs `lung`."""
@@ -144,8 +148,7 @@ def test_true_stop_input_ends_the_loop_after_that_round():
 
     assert result.status == "completed", result.error
     assert result.rounds == 3
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "add_function",
+    assert rb.names() == [*TARGET_SETUP, "add_function",
                           "run_optimization", "volume_at_dose", "run_optimization", "volume_at_dose",
                           "run_optimization", "volume_at_dose", "save"]
     reasons = [e.data["stop_reason"] for e in events if e.kind is EventKind.ROUND_FINISHED]
@@ -166,8 +169,7 @@ def test_stop_when_idle_ends_the_loop_when_no_adjustment_matched():
 
     assert result.status == "completed", result.error
     assert result.rounds == 3
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "add_function",
+    assert rb.names() == [*TARGET_SETUP, "add_function",
                           "run_optimization", "update_function", "run_optimization", "update_function",
                           "run_optimization"]
     doses = [kw["dose_cgy"] for name, kw in rb.calls if name == "update_function"]
@@ -277,15 +279,16 @@ def test_disabled_node_passes_the_plan_through_without_its_effect():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "add_vmat_arcs", "run_optimization", "save"]
+    assert rb.names() == [*TARGET_SETUP, "add_vmat_arcs", "run_optimization", "save"]
     assert result.node_states["iso2"] == "skipped"
     assert result.node_states["save"] == "done"
     assert skips(events) == {("iso2", None): "switched off"}
 
 
-def test_roi_not_created_makes_the_function_on_it_skip_naming_the_upstream_node():
-    b = FlowBuilder("skip propagation")
+def conditional_roi_flow() -> FlowBuilder:
+    """After the optimization, PTV_cold (a contracted PTV) is created when the PTV's D2 % is at least 6600 cGy;
+    a MinDose function on it follows, then a save."""
+    b = FlowBuilder("conditional ROI")
     plan_with_target(b)
     b.add("opt.run", "run")
     b.wire("rx", "run")
@@ -300,40 +303,31 @@ def test_roi_not_created_makes_the_function_on_it_skip_naming_the_upstream_node(
     b.wire("cold.roi", "boost.roi")
     b.add("flow.save", "save")
     b.wire("boost", "save")
+    return b
+
+
+SETUP_CALLS = [*TARGET_SETUP, "run_optimization", "dose_at_volume"]
+
+
+def test_roi_not_created_makes_the_function_on_it_skip_naming_the_upstream_node():
     rb = RecordingBackend(rois=["PTV", "Lung_Both"], answers={"dose_at_volume:PTV": 6300})
 
-    result, events = run(b, rb)
+    result, events = run(conditional_roi_flow(), rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "run_optimization", "dose_at_volume", "save"]
+    assert rb.names() == [*SETUP_CALLS, "save"]
     assert skips(events) == {("cold", None): "its condition is false",
                              ("boost", None): "input roi has no value (cold skipped)"}
     assert result.node_states["save"] == "done"
 
 
 def test_roi_created_when_condition_true_feeds_the_function():
-    b = FlowBuilder("created")
-    plan_with_target(b)
-    b.add("opt.run", "run")
-    b.wire("rx", "run")
-    b.add("cond.dvh", "hot", {"metric": "dose_at_volume", "volume": 2, "comparison": ">=", "threshold": 6600})
-    b.wire("run", "hot")
-    b.wire("ptv.roi", "hot.roi")
-    b.add("roi.algebra", "cold", {"name": "PTV_cold", "a": {"margin": {"type": "Contract", "superior_cm": 1}}})
-    b.wire("ptv.roi", "cold.a")
-    b.wire("hot.result", "cold.when")
-    b.add("opt.function", "boost", {"type": "MinDose", "dose_cgy": 6000})
-    b.wire("run", "boost")
-    b.wire("cold.roi", "boost.roi")
     rb = RecordingBackend(rois=["PTV", "Lung_Both"], answers={"dose_at_volume:PTV": 6700})
 
-    result, _ = run(b, rb)
+    result, _ = run(conditional_roi_flow(), rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "run_optimization", "dose_at_volume",
-                          "create_roi_algebra", "add_function"]
+    assert rb.names() == [*SETUP_CALLS, "create_roi_algebra", "add_function", "save"]
     assert ("create_roi_algebra", {"name": "PTV_cold", "a": ["PTV"], "b": None, "operation": "None"}) in rb.calls
     assert ("add_function", {"tag": "PTV_cold_MinDose_1", "roi": "PTV_cold", "type": "MinDose"}) in rb.calls
 
@@ -377,8 +371,7 @@ def test_logic_and_or_not_combine_conditions_into_gates():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "run_optimization", "dose_at_volume",
+    assert rb.names() == [*TARGET_SETUP, "run_optimization", "dose_at_volume",
                           "dose_statistic", "reset_optimization", "wait_for_user", "create_roi_margin"]
     assert skips(events) == {("save", None): "its condition is false", ("ring", None): "its condition is false"}
 
@@ -399,8 +392,7 @@ def test_function_rerun_in_a_loop_updates_its_tag_instead_of_duplicating():
     result, _ = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "add_function", "run_optimization",
+    assert rb.names() == [*TARGET_SETUP, "add_function", "run_optimization",
                           "update_function", "run_optimization",
                           "update_function", "run_optimization"]
     assert list(rb.functions) == ["PTV_cover", "PTV_min"]
@@ -444,8 +436,7 @@ def test_function_value_condition_aggregates_all_and_any_over_a_selector():
     result, events = run(b, rb)
 
     assert result.status == "completed", result.error
-    assert rb.names() == ["create_plan", "set_isocenter", "add_vmat_arcs", "add_function", "set_prescription",
-                          "create_roi_wall", "add_function", "add_function",
+    assert rb.names() == [*TARGET_SETUP, "create_roi_wall", "add_function", "add_function",
                           "add_function", "run_optimization", "reset_optimization"]
     assert skips(events) == {("save", None): "its condition is false", ("wait", None): "its condition is false"}
     metrics = result.metrics[0]

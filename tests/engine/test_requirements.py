@@ -18,22 +18,16 @@ from planflow_qt.model.files import load_flow
 
 FLOWS = sorted((Path(__file__).parents[2] / "flows").glob("*.json"))
 CASES = {"impt_robust": "prostate", "esophagus_vmat": "esophagus"}
-ARC = {"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}
 
 
 def setup_flow() -> FlowBuilder:
     """plan -> rx(PTV) -> isocenter at the PTV centre -> arc -> MinDose(PTV) -> optimize -> DVH condition."""
     b = FlowBuilder("needs")
-    b.add("plan.create", "plan", {"name": "P"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("plan.isocenter", "iso")
-    b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]})
     b.add("opt.function", "f", {"type": "MinDose", "dose_cgy": 6000})
     b.add("opt.run", "run")
     b.add("cond.dvh", "cover", {"metric": "dose_at_volume", "volume": 95, "threshold": 5700})
-    b.chain("plan", "rx", "iso", "arcs", "f", "run", "cover")
-    for dst in ("rx", "iso", "f", "cover"):
+    b.chain(b.photon_setup(), "f", "run", "cover")
+    for dst in ("f", "cover"):
         b.wire("ptv.roi", f"{dst}.roi")
     return b
 

@@ -109,10 +109,8 @@ def valid_flow_data() -> dict:
     b.add("dose.final", "final")
     b.add("flow.save", "save")
     b.chain("plan", "iso", "arcs", "rx", "f_ptv", "f_ring", "lb", "run", "adj", "le", "final", "save")
-    b.wire("ptv.roi", "iso.roi")
-    b.wire("ptv.roi", "rx.roi")
-    b.wire("ptv.roi", "f_ptv.roi")
-    b.wire("ptv.roi", "ring.roi")
+    for dst in ("iso", "rx", "f_ptv", "ring"):
+        b.wire("ptv.roi", f"{dst}.roi")
     b.wire("ring.roi", "f_ring.roi")
     b.wire("run", "c")
     b.wire("lung.roi", "c.roi")

@@ -19,24 +19,17 @@ from planflow_qt.model.builder import FlowBuilder
 from planflow_qt.model.files import save_flow
 from planflow_qt.runner import execute
 
-ARC = {"name": "A1", "gantry_start_deg": 181, "gantry_stop_deg": 179}
-
 
 def coldspot_flow(**params) -> FlowBuilder:
     """Plan, arc, optimize; the PTV's cold spot gets a MinDose function; optimize again."""
     b = FlowBuilder("cold spot")
-    b.add("plan.create", "plan", {"name": "P"})
-    b.add("roi.match", "ptv", {"name": "PTV"})
-    b.add("plan.prescription", "rx", {"dose_cgy": 6000})
-    b.add("plan.isocenter", "iso")
-    b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]})
     b.add("opt.function", "cover", {"type": "MinDose", "dose_cgy": 6000})
     b.add("opt.run", "run")
     b.add("coldspot.roi", "cold", params)
     b.add("opt.function", "boost", {"type": "MinDose", "dose_cgy": 6000, "weight": 20})
     b.add("opt.run", "again")
-    b.chain("plan", "rx", "iso", "arcs", "cover", "run", "cold", "boost", "again")
-    for dst in ("rx.roi", "iso.roi", "cover.roi", "cold.target"):
+    b.chain(b.photon_setup(), "cover", "run", "cold", "boost", "again")
+    for dst in ("cover.roi", "cold.target"):
         b.wire("ptv.roi", dst)
     b.wire("cold.roi", "boost.roi")
     return b
