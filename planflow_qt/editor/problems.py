@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from planflow_qt.editor.debounce import single_shot
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.engine.problems import Problem
 from planflow_qt.engine.validation import Analysis, analyze
@@ -20,10 +21,7 @@ class Validator(QtCore.QObject):
         super().__init__(parent)
         self.doc = doc
         self.last: Analysis | None = None
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.run_now)
+        self._timer = single_shot(self, DEBOUNCE_MS, self.run_now)
         doc.changed.connect(self._timer.start)
 
     def run_now(self) -> Analysis:

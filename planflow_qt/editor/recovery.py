@@ -13,6 +13,7 @@ from pathlib import Path
 
 from Qt import QtCore
 
+from planflow_qt.editor.debounce import single_shot
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.model.files import dumps_flow, write_text_atomic
 
@@ -64,10 +65,7 @@ class Autosaver(QtCore.QObject):
         self.doc = doc
         self.folder = folder
         self.written: Path | None = None
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.save_now)
+        self._timer = single_shot(self, interval_ms, self.save_now)
         doc.changed.connect(self._changed)
 
     def _changed(self) -> None:

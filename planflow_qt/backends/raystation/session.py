@@ -8,6 +8,7 @@ the patient.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Any
 
 from planflow_qt.backends.base import BackendError
@@ -23,8 +24,6 @@ class Session:
     def __init__(self, scripting: Scripting | None = None):
         self.scripting = scripting or find_scripting()
         self.adapters = VersionAdapters(self._application_version)
-        self._case: Any = None
-        self._exam: Any = None
         self._plan: Any = None
         self._beam_set: Any = None
         self._optimization: Any = None
@@ -61,19 +60,17 @@ class Session:
             return "(version unknown)"
 
     # -- the objects -------------------------------------------------------------------------------------------
-    @property
+    @cached_property
     def case(self) -> Any:
-        if self._case is None:
-            self._case = self.current("Case", "no case is open in RayStation: open a patient and a case, "
-                                              "then run the flow again")
-        return self._case
+        """The case open in RayStation, found when first needed."""
+        return self.current("Case", "no case is open in RayStation: open a patient and a case, then run the flow "
+                                    "again")
 
-    @property
+    @cached_property
     def exam(self) -> Any:
-        if self._exam is None:
-            self._exam = self.current("Examination", "no examination is selected in RayStation: select the "
-                                                     "planning CT, then run the flow again")
-        return self._exam
+        """The planning examination selected in RayStation, found when first needed."""
+        return self.current("Examination", "no examination is selected in RayStation: select the planning CT, "
+                                           "then run the flow again")
 
     def structure_set(self) -> Any:
         return self.case.PatientModel.StructureSets[self.exam.Name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,25 +67,20 @@ class Entry:
 
     def number(self, key: str, default: float | None = None) -> float:
         """A number, as JSON number or text; required unless a default is given (used for empty fields too)."""
-        value = self.data.get(key)
-        if is_blank(value):
-            if default is None:
-                raise self.error("missing: a number is required", key)
-            return default
-        try:
-            return parse_number(value)
-        except ValueError as exc:
-            raise self.error(str(exc), key) from None
+        return self._parsed(key, default, parse_number, "a number")
 
     def integer(self, key: str, default: int | None = None) -> int:
         """A whole number, as JSON number or text; required unless a default is given."""
+        return self._parsed(key, default, parse_integer, "a whole number")
+
+    def _parsed(self, key: str, default: Any, parse: Callable[[Any], Any], what: str) -> Any:
         value = self.data.get(key)
         if is_blank(value):
             if default is None:
-                raise self.error("missing: a whole number is required", key)
+                raise self.error(f"missing: {what} is required", key)
             return default
         try:
-            return parse_integer(value)
+            return parse(value)
         except ValueError as exc:
             raise self.error(str(exc), key) from None
 
