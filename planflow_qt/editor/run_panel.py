@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor.dvh_plot import DvhPlot
 from planflow_qt.editor.run_worker import RunWorker
 from planflow_qt.engine.events import EventKind, RunEvent
@@ -225,7 +227,7 @@ class RunPanel(QtWidgets.QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out_dir = self.runs_dir / f"{_safe(flow.meta.name)}-{stamp}"
         self._reset()
-        self.plot.rois = flow_rois(flow)
+        self.plot.rois = flow_rois(flow, default_registry())
         self.status.setText(f"Starting on {self.backend_combo.currentText()} ({case})…")
         self.worker = RunWorker(flow, factory, out_dir, case)
         self.thread = QtCore.QThread(self)
@@ -344,10 +346,19 @@ class RunPanel(QtWidgets.QWidget):
         return not self.running
 
 
-def flow_rois(flow: Flow) -> list[str]:
-    """ROI names the flow works with (matched and created), in flow order: what the DVH plot shows."""
-    names = [n.params.get("name") for n in flow.nodes if n.type.startswith("roi.")]
-    return list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
+def flow_rois(flow: Flow, registry: Registry) -> list[str]:
+    """ROI names the flow works with (matched and created, as each node type names the ROI it gives), in flow
+    order: what the DVH plot shows."""
+    names = []
+    for node in flow.nodes:
+        node_type = registry.get(node.type)
+        try:
+            label = node_type.roi_label(node_type.spec.params.model_validate(node.params)) if node_type else None
+        except ValidationError:
+            label = None
+        if label:
+            names.append(label)
+    return list(dict.fromkeys(names))
 
 
 def _safe(name: str) -> str:
