@@ -21,6 +21,7 @@ from planflow_qt.model.planning import (
     NoParams,
     OptimizationSettings,
     Strict,
+    new_row,
 )
 
 PLAN = Port("plan", PortType.PLAN)
@@ -101,7 +102,8 @@ class OptFunction(NodeType):
 
 
 class FunctionTableParams(Strict):
-    functions: list[FunctionSpec] = Field(min_length=1, description="One row per function; ROI by flow name")
+    functions: list[FunctionSpec] = Field(min_length=1, description="One row per function; ROI by flow name",
+                                          json_schema_extra=new_row(roi="PTV", type="MinDose", dose_cgy=6000.0))
 
 
 class OptFunctionTable(NodeType):

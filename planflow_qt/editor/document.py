@@ -38,6 +38,18 @@ def first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}" if where else err["msg"]
 
 
+def field_error(exc: ValidationError, field: str = "") -> str | None:
+    """The first error of `field` (or its rows and members) as one line, or of anything when no field is given."""
+    if not field:
+        return first_error(exc)
+    path = field.split(".")
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if loc[:len(path)] == path:
+            return f"{'.'.join(loc)}: {err['msg']}"
+    return None
+
+
 class DocumentController(QtCore.QObject):
     """One open flow: the Flow, its file, its undo stack and the canvas that draws it."""
 
@@ -251,16 +263,22 @@ class DocumentController(QtCore.QObject):
             self.canvas.connect_wire(wire_of(edge))
 
     def set_params(self, node_id: str, params: dict[str, Any], field: str = "") -> str | None:
-        """Change a node's parameters after validating them; the pydantic message if they are refused."""
+        """Change a node's parameters after validating them; the pydantic message if they are refused.
+
+        With `field` (a dotted path), only errors of that field refuse the change: a node that is not complete
+        yet (a required field elsewhere unset, a rule between fields) takes the edit and validation lists
+        what remains to do.
+        """
         node = self.node(node_id)
         node_type = self.registry.get(node.type)
         if node_type is not None:
             try:
                 node_type.spec.params.model_validate(params)
             except ValidationError as exc:
-                reason = first_error(exc)
-                self.message.emit(f"{node.id}: {reason}")
-                return reason
+                reason = field_error(exc, field)
+                if reason:
+                    self.message.emit(f"{node.title or node_type.spec.title}: {reason}")
+                    return reason
         new = node.model_copy(update={"params": params})
         label = f"{field} of {node.title or node.id}" if field else f"parameters of {node.title or node.id}"
         self.push(f"set {label}", Change(nodes={node_id: (node, new)}), merge_key=("params", node_id, field))

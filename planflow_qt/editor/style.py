@@ -1,4 +1,4 @@
-"""Colours and units of the editor: node colours by category, wire colours by port type, run-state colours."""
+"""Colours of the editor: node colours by category, wire colours by port type, run-state colours."""
 
 from __future__ import annotations
 
@@ -41,30 +41,6 @@ NODE_SUBTEXT = (170, 176, 186)
 PROBLEM_RED = (230, 60, 60)
 LOOP_ZONE = (124, 77, 170)
 NOTE_COLOR = (90, 100, 115)
-
-UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("_cgy", "cGy"), ("_cm", "cm"), ("_percent", "%"), ("_deg", "°"), ("_cc", "cc"), ("_mm", "mm"),
-)
-
-
-def unit_of(field_name: str) -> str:
-    """The unit a parameter's name declares (`dose_cgy` -> `cGy`), or an empty string."""
-    for ending, unit in UNIT_SUFFIXES:
-        if field_name.endswith(ending):
-            return unit
-    return ""
-
-
-def label_of(field_name: str) -> str:
-    """A parameter name as a planner reads it: `dose_cgy` -> `Dose`, `max_rounds` -> `Max rounds`."""
-    text = field_name
-    for ending, _unit in UNIT_SUFFIXES:
-        if text.endswith(ending):
-            text = text[: -len(ending)]
-            break
-    text = text.replace("_", " ").strip()
-    return text[:1].upper() + text[1:] if text else field_name
-
 
 def hex_color(rgb: tuple[int, ...]) -> str:
     """`(r, g, b)` as `#rrggbb`."""
