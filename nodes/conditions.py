@@ -54,6 +54,10 @@ class DvhCondition(NodeType):
         return f"{params.short_name()} {params.comparison.value} {params.threshold:g}"
 
     @classmethod
+    def wired_summary(cls, params: DvhConditionParams, rois: dict[str, str]) -> str:
+        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
+
+    @classmethod
     def backend_needs(cls, params: DvhConditionParams) -> list[BackendNeed]:
         return [] if params.scenarios is ScenarioValue.NOMINAL else [SCENARIOS_NEEDED]
 

@@ -86,6 +86,12 @@ class OptFunction(NodeType):
         return params.describe() + (f" [{params.tag}]" if params.tag else "")
 
     @classmethod
+    def wired_summary(cls, params: OptFunctionParams, rois: dict[str, str]) -> str:
+        function = params.describe().rsplit(" (", 1)[0]
+        kind = "constraint" if params.constraint else f"w {params.weight:g}"
+        return " · ".join(p for p in (rois.get("roi", ""), function, kind, params.tag) if p)
+
+    @classmethod
     def naming(cls, params: OptFunctionParams, roi_label):
         return [(params.tag, f"{roi_label or 'roi'}_{params.type.value}")]
 

@@ -88,6 +88,10 @@ class Prescription(NodeType):
         return f"{kind.get(params.kind.value, params.kind.value)} = {params.dose_cgy:g} cGy"
 
     @classmethod
+    def wired_summary(cls, params: PrescriptionParams, rois: dict[str, str]) -> str:
+        return " · ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
+
+    @classmethod
     def run(cls, ctx, params: PrescriptionParams, inputs):
         ctx.backend.set_prescription(PrescriptionValue(roi=ctx.case_roi(inputs["roi"]), dose_cgy=params.dose_cgy,
                                                        kind=params.kind, volume_percent=params.volume_percent))
@@ -123,6 +127,12 @@ class Isocenter(NodeType):
     @classmethod
     def summary(cls, params) -> str:
         return params.method.replace("_", " ")
+
+    @classmethod
+    def wired_summary(cls, params: IsocenterParams, rois: dict[str, str]) -> str:
+        if params.method == "roi_center" and "roi" in rois:
+            return f"{rois['roi']} center"
+        return cls.summary(params)
 
     @classmethod
     def run(cls, ctx, params: IsocenterParams, inputs):

@@ -156,6 +156,10 @@ class RoiRing(_CreatesRoi):
         return f"→ {params.name} ({params.inward_cm:g} in, {params.outward_cm:g} out cm)"
 
     @classmethod
+    def wired_summary(cls, params: RingParams, rois: dict[str, str]) -> str:
+        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
+
+    @classmethod
     def run(cls, ctx, params: RingParams, inputs):
         if params.outward_cm == 0 and params.inward_cm == 0:
             raise ValueError("a ring needs an outward or inward distance above 0 cm")

@@ -19,8 +19,8 @@ from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum
 from NodeGraphQt.widgets.viewer import NodeViewer
 from Qt import QtCore, QtGui, QtWidgets
 
+from planflow_qt.catalog.describe import node_summary, node_title, wired_rois
 from planflow_qt.catalog.registry import Registry
-from planflow_qt.editor.labels import node_summary, node_title
 from planflow_qt.editor.node_item import FlowNode, FlowNodeItem
 from planflow_qt.editor.overlays import LoopZoneItem, NoteItem
 from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS, PORT_COLORS
@@ -101,6 +101,8 @@ class FlowCanvas(NodeGraph):
         self._nodes: dict[str, FlowNode] = {}
         self._zones: list[LoopZoneItem] = []
         self._notes: list[NoteItem] = []
+        self._search_types: dict[str, str] = {}
+        self._rois: dict[str, dict[str, str]] = {}
         self.set_background_color(*CANVAS_BACKGROUND)
         self.set_grid_color(*CANVAS_GRID)
         self.set_pipe_style(PipeLayoutEnum.CURVED.value)
@@ -113,11 +115,16 @@ class FlowCanvas(NodeGraph):
         viewer.connection_changed.connect(self._on_wires_changed)
         viewer.connection_sliced.connect(lambda pairs: self._on_wires_changed(pairs, []))
         viewer.moved_nodes.connect(self._on_moved)
-        viewer.search_triggered.connect(lambda type_id, pos: self.create_requested.emit(type_id, tuple(pos)))
+        viewer.search_triggered.connect(self._on_searched)
         viewer.node_name_changed.connect(self._on_renamed)
         viewer.node_selection_changed.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         viewer.node_selected.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         viewer.data_dropped.connect(self._on_dropped)
+
+    def _on_searched(self, entry: str, pos) -> None:
+        type_id = self._search_types.get(entry)
+        if type_id is not None:
+            self.create_requested.emit(type_id, tuple(pos))
 
     def _port_ref(self, item) -> PortRef:
         return (item.node.flow_id, item.name)
@@ -150,8 +157,10 @@ class FlowCanvas(NodeGraph):
 
     # -- building ---------------------------------------------------------------------------------------------
     def search_entries(self) -> dict[str, list[str]]:
-        """Tab-search entries: `Title (Category)` -> [type id]."""
-        return {f"{t.spec.title} ({t.spec.category.value})": [t.spec.type_id] for t in self.registry}
+        """Tab-search entries: title -> [`Category.n`]; the menu groups entries by the part before the dot, so
+        its submenus are the palette's categories."""
+        self._search_types = {f"{t.spec.category.value}.{n}": t.spec.type_id for n, t in enumerate(self.registry)}
+        return {self.registry.get(type_id).spec.title: [entry] for entry, type_id in self._search_types.items()}
 
     def build(self, flow: Flow) -> None:
         """Draw a whole flow (replacing what was drawn), with one viewport update at the end."""
@@ -163,6 +172,7 @@ class FlowCanvas(NodeGraph):
         gc.disable()  # thousands of Qt items: cyclic collections in the middle only cost time
         try:
             self.clear()
+            self._rois = wired_rois(flow, self.registry)
             for node in flow.nodes:
                 self.add_node_view(node)
             for edge in flow.edges:
@@ -206,7 +216,7 @@ class FlowCanvas(NodeGraph):
         title = node_title(node, node_type)
         view.model.name = view.NODE_NAME = title
         item.name = title
-        item.summary = node_summary(node, node_type)
+        item.summary = node_summary(node, node_type, self._rois.get(node.id))
         item.disabled = node.disabled
         view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
@@ -222,7 +232,8 @@ class FlowCanvas(NodeGraph):
 
     @staticmethod
     def _tooltip(node: Node, node_type) -> str:
-        return f"<b>{node_title(node, node_type)}</b> <i>({node.type}, id {node.id})</i><br>{_summary_doc(node_type)}"
+        kind = f" <i>({node_type.spec.title})</i>" if node_type and node.title else ""
+        return f"<b>{node_title(node, node_type)}</b>{kind}<br>{_summary_doc(node_type)}"
 
     def remove_node_view(self, node_id: str) -> None:
         """Remove a node (its wires must have been removed)."""
@@ -242,7 +253,7 @@ class FlowCanvas(NodeGraph):
             item.disabled = node.disabled
             view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
-        item.summary = node_summary(node, node_type)
+        item.summary = node_summary(node, node_type, self._rois.get(node.id))
         item.draw_node()
         self.move_node_view(node.id, node.pos)
 
@@ -328,6 +339,14 @@ class FlowCanvas(NodeGraph):
         return list(self._zones)
 
     # -- decorations -------------------------------------------------------------------------------------------
+    def refresh_summaries(self, flow: Flow) -> None:
+        """Summaries again with the ROIs now wired into each node (after wires or ROI names changed)."""
+        self._rois = wired_rois(flow, self.registry)
+        for node in flow.nodes:
+            view = self._nodes.get(node.id)
+            if view is not None:
+                view.view.set_summary(node_summary(node, self.registry.get(node.type), self._rois.get(node.id)))
+
     def set_problems(self, problems: dict[str, list[str]]) -> None:
         """Badge the nodes that have problems (node id -> messages); clear the others."""
         for node_id, view in self._nodes.items():

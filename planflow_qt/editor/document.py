@@ -292,7 +292,7 @@ class DocumentController(QtCore.QObject):
             parse_rounds(new.active_rounds)
         except (ValidationError, ValueError) as exc:
             reason = first_error(exc) if isinstance(exc, ValidationError) else f"active rounds: {exc}"
-            self.message.emit(f"{node.id}: {reason}")
+            self.message.emit(f"{node.title or node.type}: {reason}")
             self.canvas.update_node_view(node)
             return reason
         names = ", ".join(fields)

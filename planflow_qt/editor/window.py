@@ -16,7 +16,7 @@ from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.export import export_png, export_svg
 from planflow_qt.editor.palette import Palette
-from planflow_qt.editor.problems import ProblemsPanel, Validator
+from planflow_qt.editor.problems import ProblemsPanel, Validator, problem_text
 from planflow_qt.editor.prompts import Prompts
 from planflow_qt.editor.properties import PropertiesPanel
 from planflow_qt.editor.recovery import Autosaver, RecentFiles, default_recovery_folder, newer_recovery
@@ -293,7 +293,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after_load()
         for warning in warnings:
             log.warning("%s: %s", path, warning)
-        note = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}: {warnings[0]}" if warnings else ""
+        self.problems.set_import_notes(warnings)
+        self.validator.run_now()
+        if warnings:
+            self.problems_dock.raise_()
+        note = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}, listed in Problems" if warnings else ""
         self.statusBar().showMessage(f"Imported {Path(path).name} as a new flow{note}", 15000)
         return True
 
@@ -311,6 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _after_load(self) -> None:
+        self.problems.set_import_notes([])
         self.validator.run_now()
         QtCore.QTimer.singleShot(0, self.fit)
         self._update_title()
@@ -486,6 +491,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _analyzed(self, analysis: Analysis) -> None:
         self.analysis = analysis
+        self.canvas.refresh_summaries(self.doc.flow)
         by_node: dict[str, list[str]] = {}
         for problem in analysis.problems:
             by_node.setdefault(problem.node_id, []).append(f"{problem.field}: {problem.message}")
@@ -503,7 +509,8 @@ class MainWindow(QtWidgets.QMainWindow):
         errors = [p for p in analysis.problems if p.severity == "error"]
         if errors:
             self.problems_dock.raise_()
-            return f"the flow has {len(errors)} problem{'s' * (len(errors) > 1)}: first, {errors[0].format()}"
+            first = problem_text(errors[0], self.doc.flow, self.registry)
+            return f"the flow has {len(errors)} problem{'s' * (len(errors) > 1)}: first, {first}"
         self.run_dock.raise_()
         return None
 
