@@ -23,7 +23,8 @@ from planflow_qt.catalog.describe import node_summary, node_title, wired_rois
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.node_item import FlowNode, FlowNodeItem
 from planflow_qt.editor.overlays import LoopZoneItem, NoteItem
-from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS, PORT_COLORS
+from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS
+from planflow_qt.editor.wires import FlowPipeItem
 from planflow_qt.engine.graph import LoopZone
 from planflow_qt.model.document import Edge, Flow, Node, Note
 
@@ -67,6 +68,17 @@ class FlowViewer(NodeViewer):
         super().mouseMoveEvent(event)
         if self.LMB_state:
             self.dragged.emit()
+
+    def establish_connection(self, start_port, end_port) -> None:
+        """Draw a wire between two ports (coloured by its type, routed around nodes when it runs backwards)."""
+        pipe = FlowPipeItem()
+        self.scene().addItem(pipe)
+        pipe.set_connections(start_port, end_port)
+        pipe.draw_path(pipe.input_port, pipe.output_port)
+        if start_port.node.selected or end_port.node.selected:
+            pipe.highlight()
+        if not start_port.node.visible or not end_port.node.visible:
+            pipe.hide()
 
 
 def type_conflict(from_port, to_port) -> str | None:
@@ -217,6 +229,7 @@ class FlowCanvas(NodeGraph):
         view.model.name = view.NODE_NAME = title
         item.name = title
         item.summary = node_summary(node, node_type, self._rois.get(node.id))
+        item.own_title = bool(node.title)
         item.disabled = node.disabled
         view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
@@ -254,6 +267,7 @@ class FlowCanvas(NodeGraph):
             view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
         item.summary = node_summary(node, node_type, self._rois.get(node.id))
+        item.own_title = bool(node.title)
         item.draw_node()
         self.move_node_view(node.id, node.pos)
 
@@ -277,12 +291,6 @@ class FlowCanvas(NodeGraph):
         if out is None or inp is None or inp in out.connected_ports():
             return
         PortConnectedCmd(out, inp, False).redo()
-        flow_type = getattr(out.view, "flow_type", None)
-        if flow_type is not None:
-            for pipe in out.view.connected_pipes:
-                if pipe.input_port is inp.view:
-                    pipe.color = (*PORT_COLORS[flow_type], 255)
-                    pipe.set_pipe_styling(pipe.color, 2, pipe.style)
 
     def disconnect_wire(self, wire: WireRef) -> None:
         """Remove a drawn wire."""

@@ -13,8 +13,10 @@ from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor import arrange, clipboard
 from planflow_qt.editor.canvas import FlowCanvas
 from planflow_qt.editor.case_names import CaseNames
+from planflow_qt.editor.commands import Change
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.export import export_png, export_svg
+from planflow_qt.editor.layering import layered_layout
 from planflow_qt.editor.palette import Palette
 from planflow_qt.editor.problems import ProblemsPanel, Validator, problem_text
 from planflow_qt.editor.prompts import Prompts
@@ -139,7 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_note = self._action("Add &note", self.add_note, "Ctrl+Shift+N")
         self.act_search = self._action("Add node by &search…", self.canvas.open_search, "Tab", canvas_only=True)
         self.act_layout = self._action("&Auto-layout", self.auto_layout, "Ctrl+L",
-                                       "Arrange the selected nodes (or all) in columns by wire depth")
+                                       "Arrange the selected nodes (or all) in columns by dependency, notes with them")
         self.align_actions = [self._action(text, lambda how=how: self.align(how), shortcut)
                               for text, how, shortcut in (("Align &left", "left", "Ctrl+Shift+Left"),
                                                           ("Align &top", "top", "Ctrl+Shift+Up"),
@@ -457,12 +459,23 @@ class MainWindow(QtWidgets.QMainWindow):
         return sizes
 
     def auto_layout(self) -> None:
+        """Arrange the selected nodes (or all) in layered columns, the notes with them, as one step."""
         ids = self.selected() or self.doc.node_ids()
         if not ids:
             return
+        flow = self.doc.flow
         origin = min(self.doc.node(n).pos[0] for n in ids), min(self.doc.node(n).pos[1] for n in ids)
-        positions = arrange.auto_layout(self.doc.flow, self._sizes(ids), ids if self.selected() else None, origin)
-        self.doc.set_positions(positions, "auto-layout")
+        loops = self.validator.run_now().loops
+        layout = layered_layout(flow, self.registry, self._sizes(ids), loops, ids if self.selected() else None,
+                                origin)
+        change = Change(notes={i: (flow.notes[i], note) for i, note in layout.notes.items()
+                               if note != flow.notes[i]})
+        for node_id, (x, y) in layout.positions.items():
+            node = self.doc.node(node_id)
+            moved = node.model_copy(update={"pos": (round(x, 1), round(y, 1))})
+            if moved != node:
+                change.nodes[node_id] = (node, moved)
+        self.doc.push(f"auto-layout {len(change.nodes)} nodes", change)
         self.fit()
 
     def align(self, how: str) -> None:
