@@ -418,6 +418,14 @@ class FlowCanvas(NodeGraph):
         viewer._scene_range = rect
         viewer._update_scene()
 
+    def actual_size(self) -> None:
+        """Show the scene at 100 % (one scene unit per pixel), around the origin where new nodes go."""
+        viewer = self._viewer
+        rect = QtCore.QRectF(viewer.viewport().rect()).adjusted(2, 2, -2, -2)  # fitInView keeps a 2 px margin
+        rect.moveCenter(QtCore.QPointF(rect.width() / 2 - 60, rect.height() / 2 - 60))
+        viewer._scene_range = rect
+        viewer._update_scene()
+
     def zoom_on(self, node_id: str, zoom: float = 0.8) -> None:
         """Centre the view on a node at a zoom factor (1.0: one scene unit per pixel)."""
         view = self._nodes.get(node_id)

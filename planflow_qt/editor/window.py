@@ -31,6 +31,8 @@ from planflow_qt.model.files import flow_from_data, load_flow, read_json, save_f
 log = logging.getLogger(__name__)
 
 PASTE_OFFSET = 40.0
+GEOMETRY_KEY = "window/geometry"
+STATE_KEY = "window/state"
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -63,13 +65,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.case_label = case_label
         self.properties = PropertiesPanel(self.doc, case_names)
         self.problems = ProblemsPanel(self.doc)
-        self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir)
+        self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir,
+                                  registry=self.registry)
         self._docks()
         self._actions()
         self._menus()
         self._connect()
         self.statusBar().showMessage("Ready", 3000)
-        self.resize(1600, 1000)
+        self._restore_geometry()
         self.new_flow()
 
     # -- construction ----------------------------------------------------------------------------------------------
@@ -94,6 +97,25 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._docks_sized:  # dock sizes apply once the window is laid out
             self._docks_sized = True
             QtCore.QTimer.singleShot(0, self._size_docks)
+
+    def _restore_geometry(self) -> None:
+        """The size and docks of the last session, or most of the screen the first time (never larger than
+        the screen's available area, so the status bar stays on screen)."""
+        geometry, state = self.settings.value(GEOMETRY_KEY), self.settings.value(STATE_KEY)
+        if geometry is not None and self.restoreGeometry(geometry):
+            if state is not None:
+                self.restoreState(state)
+            self._docks_sized = state is not None
+            return
+        screen = QtGui.QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen else QtCore.QRect(0, 0, 1600, 1000)
+        size = QtCore.QSize(min(1600, int(available.width() * 0.92)), min(1000, int(available.height() * 0.92)))
+        self.resize(size)
+        self.move(available.center() - QtCore.QPoint(size.width() // 2, size.height() // 2))
+
+    def _save_geometry(self) -> None:
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.setValue(STATE_KEY, self.saveState())
 
     def _size_docks(self) -> None:
         self.resizeDocks([self.palette_dock, self.properties_dock], [210, 390], QtCore.Qt.Horizontal)
@@ -202,6 +224,7 @@ class MainWindow(QtWidgets.QMainWindow):
         doc.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         doc.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         doc.changed.connect(self._update_title)
+        doc.changed.connect(self.run_panel.flag_edit)
         self.canvas.selection_changed.connect(self.properties.show_nodes)
         self.validator.analyzed.connect(self._analyzed)
         self.problems.node_activated.connect(self.go_to_node)
@@ -229,7 +252,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def new_flow(self) -> None:
-        if not self.maybe_save():
+        if not self._stop_run_to("start a new flow") or not self.maybe_save():
             return
         self.autosaver.discard()
         self.doc.load(Flow(meta=FlowMeta(name="Untitled flow")), None)
@@ -243,7 +266,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open(self, path: str | Path, offer_recovery: bool = True) -> bool:
         """Open a flow file (offering its recovery file when one is newer); False when it cannot be read."""
         path = Path(path)
-        if not self.maybe_save():
+        if not self._stop_run_to("open another flow") or not self.maybe_save():
             return False
         try:
             flow = load_flow(path)
@@ -282,7 +305,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Open a Planning-Flow file as a new, unsaved flow; its conversion warnings go to the status bar."""
         from planflow_qt.model.legacy.convert import load_any
 
-        if not self.maybe_save():
+        if not self._stop_run_to("import another flow") or not self.maybe_save():
             return False
         try:
             flow, warnings = load_any(path)
@@ -317,6 +340,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _after_load(self) -> None:
+        self.run_panel.clear()
         self.problems.set_import_notes([])
         self.validator.run_now()
         QtCore.QTimer.singleShot(0, self.fit)
@@ -371,11 +395,19 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
 
+    def _stop_run_to(self, action: str) -> bool:
+        """When a flow runs, ask whether to stop it to `action`; stop it if so. False when the user keeps it."""
+        if not self.run_panel.running:
+            return True
+        if not self.prompts.stop_run(action):
+            return False
+        self.run_panel.stop()
+        self.run_panel.wait(30)
+        return True
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if self.run_panel.running:
-            self.run_panel.stop()
-            self.run_panel.wait(30)
-        if self.maybe_save():
+        if self._stop_run_to("quit") and self.maybe_save():
+            self._save_geometry()
             self.autosaver.discard()
             event.accept()
         else:
@@ -488,7 +520,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- view ------------------------------------------------------------------------------------------------------
     def fit(self) -> None:
-        self.canvas.fit()
+        """Show the whole flow (an empty flow at 100 %)."""
+        if self.doc.flow.nodes or self.doc.flow.notes:
+            self.canvas.fit()
+        else:
+            self.canvas.actual_size()
 
     def fit_selection(self) -> None:
         ids = self.selected()
