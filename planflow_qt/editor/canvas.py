@@ -15,15 +15,16 @@ import logging
 
 from NodeGraphQt import NodeGraph
 from NodeGraphQt.base.commands import NodeAddedCmd, NodesRemovedCmd, PortConnectedCmd, PortDisconnectedCmd
-from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum
+from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum, ViewerEnum
 from NodeGraphQt.widgets.viewer import NodeViewer
 from Qt import QtCore, QtGui, QtWidgets
 
+from planflow_qt.catalog.colors import CATEGORY_COLORS
 from planflow_qt.catalog.describe import node_summary, node_title, wired_rois
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.node_item import FlowNode, FlowNodeItem
 from planflow_qt.editor.overlays import LoopZoneItem, NoteItem
-from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS
+from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, SCREEN, painting_with, theme
 from planflow_qt.editor.wires import FlowPipeItem
 from planflow_qt.engine.graph import LoopZone
 from planflow_qt.model.document import Edge, Flow, Node, Note
@@ -453,8 +454,26 @@ class FlowCanvas(NodeGraph):
         self._viewer.tab_search_set_nodes(self.search_entries())
 
     def render_to(self, painter: QtGui.QPainter, target: QtCore.QRectF, source: QtCore.QRectF) -> None:
-        """Paint the scene region `source` into `target` (export)."""
-        self.scene().render(painter, target, source)
+        """Paint the scene region `source` into `target` (export) in the current theme, with no grid."""
+        scene = self.scene()
+        grid, background = scene.grid_mode, scene.background_color
+        scene.grid_mode = ViewerEnum.GRID_DISPLAY_NONE.value
+        scene.background_color = theme().background
+        self.restyle()
+        try:
+            scene.render(painter, target, source)
+        finally:
+            scene.grid_mode, scene.background_color = grid, background
+            with painting_with(SCREEN):
+                self.restyle()
+
+    def restyle(self) -> None:
+        """Wires and port names in the colours of the current theme."""
+        for view in self._nodes.values():
+            view.view.apply_theme()
+        for item in self.scene().items():
+            if isinstance(item, FlowPipeItem):
+                item.restyle()
 
     def viewport_widget(self) -> QtWidgets.QWidget:
         return self._viewer

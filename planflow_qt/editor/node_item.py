@@ -16,15 +16,7 @@ from NodeGraphQt.qgraphics.port import CustomPortItem
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.catalog.spec import Port, PortType
-from planflow_qt.editor.style import (
-    NODE_BODY,
-    NODE_BORDER,
-    NODE_SUBTEXT,
-    NODE_TEXT,
-    PORT_COLORS,
-    PROBLEM_RED,
-    STATE_COLORS,
-)
+from planflow_qt.editor.style import PROBLEM_RED, STATE_COLORS, theme
 from planflow_qt.engine.states import NodeState
 
 HEADER_HEIGHT = 24.0
@@ -60,16 +52,16 @@ PORT_SHAPES = {PortType.PLAN: "circle", PortType.ROI: "circle", PortType.FUNCTIO
 
 def port_painter(port_type: PortType):
     """A NodeGraphQt port paint function: the type's colour and shape, filled when connected."""
-    color = QtGui.QColor(*PORT_COLORS[port_type])
     shape = PORT_SHAPES[port_type]
 
     def paint(painter: QtGui.QPainter, rect: QtCore.QRectF, info: dict) -> None:
+        color = QtGui.QColor(*theme().wires[port_type])
         painter.save()
         rect = QtCore.QRectF(rect.center().x() - 5, rect.center().y() - 5, 10, 10)
         if info["hovered"]:
             rect.adjust(-2, -2, 2, 2)
         painter.setPen(QtGui.QPen(color.lighter(130) if info["hovered"] else color, 1.6))
-        painter.setBrush(color if info["connected"] or info["hovered"] else QtGui.QColor(*NODE_BODY))
+        painter.setBrush(color if info["connected"] or info["hovered"] else QtGui.QColor(*theme().node_body))
         _shape(painter, rect, shape)
         painter.restore()
 
@@ -110,6 +102,8 @@ class ProblemBadge(QtWidgets.QGraphicsItem):
         return QtCore.QRectF(0, 0, self.SIZE, self.SIZE)
 
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
+        if not theme().decorations:
+            return
         painter.save()
         painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
         painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1.5))
@@ -214,7 +208,7 @@ class FlowNodeItem(NodeItem):
         top = HEADER_HEIGHT + SUMMARY_HEIGHT
         self._width = width
         self._height = top + rows * (PORT_SIZE + 1) + 4.0
-        self._set_text_color((*NODE_TEXT, 255))
+        self.apply_theme()
         text_height = self._text_item.boundingRect().height()
         self._text_item.setPos(6.0, (HEADER_HEIGHT - text_height) / 2)
         self.align_ports(v_offset=top)
@@ -225,6 +219,13 @@ class FlowNodeItem(NodeItem):
                          port.y() + (PORT_SIZE - label.boundingRect().height()) / 2)
         self.badge.setPos(width - ProblemBadge.SIZE + 6, -8)
         self.update()
+
+    def apply_theme(self) -> None:
+        """Port names in the theme's text colour; the title stays white on its category colour."""
+        color = QtGui.QColor(*theme().port_text)
+        for label in (*self._input_items.values(), *self._output_items.values()):
+            label.setBrush(color)
+        self._text_item.setDefaultTextColor(QtGui.QColor(255, 255, 255))
 
     def set_summary(self, text: str) -> None:
         """Change the summary line and re-layout."""
@@ -270,12 +271,18 @@ class FlowNodeItem(NodeItem):
         self._overview_font = (text, scale, font)
         return font
 
+    def _state_color(self) -> QtGui.QColor | None:
+        """The colour of the node's run state, if one is shown (exports show none)."""
+        if self.run_state not in STATE_COLORS or not theme().decorations:
+            return None
+        return QtGui.QColor(*STATE_COLORS[self.run_state])
+
     def _paint_overview(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:
         header = QtGui.QColor(*self.header_color) if not self.disabled else QtGui.QColor(95, 98, 104)
         painter.setPen(QtCore.Qt.NoPen)
         painter.setBrush(header.darker(115))
         painter.drawRoundedRect(rect, 6, 6)
-        state_color = QtGui.QColor(*STATE_COLORS[self.run_state]) if self.run_state in STATE_COLORS else None
+        state_color = self._state_color()
         if state_color is not None or self.selected:
             color = state_color if state_color is not None else QtGui.QColor(*SELECTED_BORDER)
             painter.setBrush(QtCore.Qt.NoBrush)
@@ -299,7 +306,7 @@ class FlowNodeItem(NodeItem):
         painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
         rect = QtCore.QRectF(0.0, 0.0, self._width, self._height)
         radius = 5.0
-        body = QtGui.QColor(*NODE_BODY)
+        body = QtGui.QColor(*theme().node_body)
         header = QtGui.QColor(*self.header_color)
         if self.disabled:
             body, header = body.darker(130), QtGui.QColor(95, 98, 104)
@@ -311,27 +318,27 @@ class FlowNodeItem(NodeItem):
         painter.setBrush(header)
         painter.drawRoundedRect(rect, radius, radius)
         painter.restore()
-        state_color = QtGui.QColor(*STATE_COLORS[self.run_state]) if self.run_state in STATE_COLORS else None
+        state_color = self._state_color()
         pill_width = self._paint_state(painter, state_color) if state_color is not None else 0.0
         if self.summary and not self._proxy_mode:
             painter.setFont(self._summary_font())
-            painter.setPen(QtGui.QColor(*NODE_SUBTEXT))
+            painter.setPen(QtGui.QColor(*theme().node_subtext))
             text_rect = QtCore.QRectF(8, HEADER_HEIGHT + 1, self._width - 16 - pill_width, SUMMARY_HEIGHT - 2)
             elided = painter.fontMetrics().elidedText(self.summary, QtCore.Qt.ElideRight, int(text_rect.width()))
             painter.drawText(text_rect, QtCore.Qt.AlignLeft | QtCore.Qt.AlignVCenter, elided)
         if self.disabled:
             painter.setFont(self._summary_font())
-            painter.setPen(QtGui.QColor(*NODE_SUBTEXT))
+            painter.setPen(QtGui.QColor(*theme().node_subtext))
             painter.drawText(QtCore.QRectF(0, 0, self._width - 8, HEADER_HEIGHT),
                              QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter, "switched off")
         if state_color is not None:
             pen, border = QtGui.QPen(state_color, 3.0), rect.adjusted(1.5, 1.5, -1.5, -1.5)
         elif self.disabled and not self.selected:
-            pen, border = QtGui.QPen(QtGui.QColor(*NODE_SUBTEXT), 1.2, QtCore.Qt.DashLine), rect
+            pen, border = QtGui.QPen(QtGui.QColor(*theme().node_subtext), 1.2, QtCore.Qt.DashLine), rect
         elif self.selected:
             pen, border = QtGui.QPen(QtGui.QColor(*SELECTED_BORDER), 2.0), rect.adjusted(1, 1, -1, -1)
         else:
-            pen, border = QtGui.QPen(QtGui.QColor(*NODE_BORDER), 1.0), rect
+            pen, border = QtGui.QPen(QtGui.QColor(*theme().node_border), 1.0), rect
         painter.setBrush(QtCore.Qt.NoBrush)
         painter.setPen(pen)
         painter.drawRoundedRect(border, radius, radius)

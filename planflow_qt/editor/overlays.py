@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from Qt import QtCore, QtGui, QtWidgets
 
-from planflow_qt.editor.style import LOOP_ZONE, NOTE_COLOR
+from planflow_qt.editor.style import LOOP_ZONE, theme
 from planflow_qt.model.document import Note
 
 ZONE_Z = -5.0
@@ -145,7 +145,7 @@ class NoteItem(QtWidgets.QGraphicsItem):
         painter.save()
         painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
         rect = QtCore.QRectF(QtCore.QPointF(0, 0), self._size)
-        base = QtGui.QColor(*NOTE_COLOR)
+        base = QtGui.QColor(*theme().note)
         fill = QtGui.QColor(base)
         fill.setAlpha(45)
         border = QtGui.QColor(254, 207, 42) if self.isSelected() else base.lighter(120)
@@ -175,7 +175,7 @@ class NoteItem(QtWidgets.QGraphicsItem):
             font.setBold(False)
             font.setPointSizeF(9)
             painter.setFont(font)
-            painter.setPen(QtGui.QColor(200, 205, 212))
+            painter.setPen(QtGui.QColor(*theme().note_text))
             painter.drawText(QtCore.QRectF(10, TITLE_HEIGHT + 4, min(rect.width() - 20, 520), rect.height() - 40),
                              QtCore.Qt.TextWordWrap | QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft, self.note.text)
         painter.setPen(QtGui.QPen(base.lighter(150), 1.2))

@@ -14,11 +14,11 @@ from typing import Any
 
 from Qt import QtCore, QtWidgets
 
+from planflow_qt.catalog.colors import CATEGORY_COLORS, hex_color
 from planflow_qt.catalog.fields import FieldInfo, model_fields, path_label
 from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.fields import FieldEditor, TextEditor, make_editor
-from planflow_qt.editor.style import CATEGORY_COLORS, hex_color
 from planflow_qt.engine.validation import Analysis
 from planflow_qt.model.document import Node
 
