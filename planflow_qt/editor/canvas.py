@@ -349,11 +349,12 @@ class FlowCanvas(NodeGraph):
 
     # -- decorations -------------------------------------------------------------------------------------------
     def refresh_summaries(self, flow: Flow) -> None:
-        """Summaries again with the ROIs now wired into each node (after wires or ROI names changed)."""
-        self._rois = wired_rois(flow, self.registry)
+        """Summaries again of the nodes whose wired ROIs changed (wires or ROI names); an edited node's own
+        summary is redrawn with its edit."""
+        old, self._rois = self._rois, wired_rois(flow, self.registry)
         for node in flow.nodes:
             view = self._nodes.get(node.id)
-            if view is not None:
+            if view is not None and old.get(node.id) != self._rois.get(node.id):
                 view.view.set_summary(node_summary(node, self.registry.get(node.type), self._rois.get(node.id)))
 
     def set_problems(self, problems: dict[str, list[str]]) -> None:

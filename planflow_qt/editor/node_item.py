@@ -262,12 +262,13 @@ class FlowNodeItem(NodeItem):
         font.setBold(True)
         size = min(OVERVIEW_TEXT_PX / scale, box.height() * 0.42)
         flags = int(QtCore.Qt.AlignCenter | QtCore.Qt.TextWordWrap)
-        while size > 4:
+        for _ in range(6):  # shrink by the area ratio: two or three measurements at most, as a rule
             font.setPixelSize(max(int(size), 1))
             needed = QtGui.QFontMetricsF(font).boundingRect(box, flags, text)
-            if needed.width() <= box.width() and needed.height() <= box.height():
+            if (needed.width() <= box.width() and needed.height() <= box.height()) or size <= 4:
                 break
-            size *= 0.9
+            ratio = (box.width() * box.height()) / max(needed.width() * needed.height(), 1.0)
+            size *= min(0.92, max(0.5, ratio ** 0.5))
         self._overview_font = (text, scale, font)
         return font
 
