@@ -145,6 +145,12 @@ class DocumentController(QtCore.QObject):
     def node_ids(self) -> list[str]:
         return [node.id for node in self.flow.nodes]
 
+    def name_of(self, node_id: str) -> str:
+        """A node as the planner names it in messages and undo texts: its title, or its type's."""
+        node = self.node(node_id)
+        node_type = self.registry.get(node.type)
+        return node.title or (node_type.spec.title if node_type else node.type)
+
     def new_id(self, type_id: str, taken: set[str] | None = None) -> str:
         """A fresh node id from the type: `function-3`, `roi-12`."""
         stem = re.sub(r"[^A-Za-z0-9_-]", "", type_id.rsplit(".", 1)[-1]) or "node"
@@ -228,11 +234,10 @@ class DocumentController(QtCore.QObject):
                          Change(removed_edges=removed_edges, added_edges=added_edges)) or refused:
             self.redraw_wires()
 
-    @staticmethod
-    def _wire_text(removed: list[Edge], added: list[Edge]) -> str:
+    def _wire_text(self, removed: list[Edge], added: list[Edge]) -> str:
         if added:
             e = added[0]
-            return f"connect {e.src[0]}.{e.src[1]} -> {e.dst[0]}.{e.dst[1]}"
+            return f"connect {self.name_of(e.src[0])} {e.src[1]} -> {self.name_of(e.dst[0])} {e.dst[1]}"
         return f"disconnect {len(removed)} wire{'s' * (len(removed) != 1)}"
 
     def connect(self, src: tuple[str, str], dst: tuple[str, str]) -> str | None:
@@ -280,7 +285,8 @@ class DocumentController(QtCore.QObject):
                     self.message.emit(f"{node.title or node_type.spec.title}: {reason}")
                     return reason
         new = node.model_copy(update={"params": params})
-        label = f"{field} of {node.title or node.id}" if field else f"parameters of {node.title or node.id}"
+        label = f"{field.replace('_', ' ')} of {self.name_of(node_id)}" if field else \
+            f"parameters of {self.name_of(node_id)}"
         self.push(f"set {label}", Change(nodes={node_id: (node, new)}), merge_key=("params", node_id, field))
         return None
 
@@ -296,7 +302,8 @@ class DocumentController(QtCore.QObject):
             self.canvas.update_node_view(node)
             return reason
         names = ", ".join(fields)
-        if not self.push(f"set {names} of {node.id}", Change(nodes={node_id: (node, new)})):
+        if not self.push(f"set {names.replace('_', ' ')} of {self.name_of(node_id)}",
+                         Change(nodes={node_id: (node, new)})):
             self.canvas.update_node_view(node)
         return None
 
