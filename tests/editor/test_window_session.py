@@ -58,3 +58,24 @@ def test_new_after_a_large_flow_starts_at_full_size(lung, qtbot):
     lung.new_flow()
     qtbot.wait(20)
     assert abs(lung.viewer.transform().m11() - 1.0) < 0.02
+
+
+def test_the_newest_round_is_scrolled_into_view(window, qtbot):
+    from planflow_qt.report.snapshots import Snapshot
+
+    window.resize(900, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.run_dock.raise_()
+    table = window.run_panel.metrics
+    for n in range(1, 16):
+        table.add_snapshot(Snapshot(label=f"round {n}", round=n, metrics={"PTV D95 (cGy)": 6000.0 + n}))
+    bar = table.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+
+
+def test_a_switched_off_node_shows_its_parameters_without_a_cross(lung):
+    lung.doc.toggle_disabled(["fn01"])
+    item = lung.canvas.node_view("fn01").view
+    assert item.disabled and not item._x_item.isVisible()
+    assert item.summary.startswith("PTV · MinDose")
