@@ -3,8 +3,9 @@
 A run of plan steps (prescription, isocenter, arcs, the objectives...) is a chain: each passes the plan to
 the next and to nothing else. A chain stacks down one column, at most `MAX_STACK` nodes high, instead of
 spreading one node per column, so a 45-node flow reads as a page rather than a row. Chains never cross a loop
-boundary, so a loop's frame holds its nodes only. Within a column, chains are ordered by the height of what
-feeds them (barycentre sweeps, which reduce wire crossings) and the nodes of a loop come after the others.
+boundary, so a loop's frame holds its nodes only. A test (a condition, AND / OR / NOT) stands below what it
+reads, in the same column. Within a column, chains are ordered by the height of what feeds them (barycentre
+sweeps, which reduce wire crossings) and the nodes of a loop come after the others.
 Notes keep the nodes they held and grow to hold their loop frames.
 """
 
@@ -69,9 +70,21 @@ def _chains(flow: Flow, registry: Registry, members: set[str], loops: list[LoopZ
     return links
 
 
-def _levels(graph: FlowGraph, order: list[str], members: set[str], links: dict[str, str]) -> tuple[
-        dict[str, int], list[list[str]]]:
-    """Column of every node and the chains (top to bottom) that share a column."""
+def _tests(flow: Flow, registry: Registry, members: set[str]) -> set[str]:
+    """Nodes that only test (conditions and logic: true / false or a number out, no plan)."""
+    tests = set()
+    for node in flow.nodes:
+        node_type = registry.get(node.type)
+        outputs = node_type.spec.outputs if node_type else ()
+        if node.id in members and outputs and all(p.type in (PortType.BOOL, PortType.NUMBER) for p in outputs):
+            tests.add(node.id)
+    return tests
+
+
+def _levels(graph: FlowGraph, order: list[str], members: set[str], links: dict[str, str],
+            tests: set[str]) -> tuple[dict[str, int], list[list[str]]]:
+    """Column of every node and the chains (top to bottom) that share a column. A test stands in the column
+    of what it reads, below it, so the gate it drives is one column on."""
     previous = {dst: src for src, dst in links.items()}
     level: dict[str, int] = {}
     height: dict[str, int] = {}
@@ -80,7 +93,8 @@ def _levels(graph: FlowGraph, order: list[str], members: set[str], links: dict[s
     for node in order:
         preds = [p for p in graph.pred[node] if p in members and p in level]
         above = previous.get(node)
-        others = max((level[p] + 1 for p in preds if p != above), default=0)
+        step = 0 if node in tests else 1
+        others = max((level[p] + step for p in preds if p != above), default=0)
         if above in level and height[above] < MAX_STACK and level[above] >= others:
             level[node], height[node] = level[above], height[above] + 1
             chain_of[node] = chain_of[above]
@@ -94,8 +108,9 @@ def _levels(graph: FlowGraph, order: list[str], members: set[str], links: dict[s
 
 
 def _order_columns(graph: FlowGraph, level: dict[str, int], chains: list[list[str]], loop_members: set[str],
-                   sizes: dict[str, tuple[float, float]]) -> dict[int, list[list[str]]]:
-    """Chains per column, ordered by barycentre sweeps (down, up, down) over the wire ends' heights."""
+                   tests: set[str], sizes: dict[str, tuple[float, float]]) -> dict[int, list[list[str]]]:
+    """Chains per column, ordered by barycentre sweeps (down, up, down) over the wire ends' heights; the
+    nodes of a loop after the others, tests after what they read."""
     columns: dict[int, list[list[str]]] = {}
     for chain in chains:
         columns.setdefault(level[chain[0]], []).append(chain)
@@ -118,7 +133,8 @@ def _order_columns(graph: FlowGraph, level: dict[str, int], chains: list[list[st
     for neighbours in (graph.pred, graph.succ, graph.pred):
         keys = sorted(columns) if neighbours is graph.pred else sorted(columns, reverse=True)
         for key in keys:
-            columns[key].sort(key=lambda c, near=neighbours: (c[0] in loop_members, barycentre(c, near)))
+            columns[key].sort(key=lambda c, near=neighbours: (c[0] in loop_members, c[0] in tests,
+                                                               barycentre(c, near)))
             place(columns[key])
     return columns
 
@@ -131,9 +147,10 @@ def layered_layout(flow: Flow, registry: Registry, sizes: dict[str, tuple[float,
     members = set(node_ids) if node_ids else set(graph.index)
     order = graph.topological_order(members) or sorted(members, key=graph.index.get)
     links = _chains(flow, registry, members, loops)
-    level, chains = _levels(graph, order, members, links)
+    tests = _tests(flow, registry, members)
+    level, chains = _levels(graph, order, members, links, tests)
     loop_members = {n for zone in loops for n in (zone.begin, zone.end, *zone.body)}
-    columns = _order_columns(graph, level, chains, loop_members, sizes)
+    columns = _order_columns(graph, level, chains, loop_members, tests, sizes)
     positions: dict[str, tuple[float, float]] = {}
     x = origin[0]
     for key in sorted(columns):

@@ -246,11 +246,11 @@ class FlowNodeItem(NodeItem):
 
     # -- painting --------------------------------------------------------------------------------------------------
     def overview_text(self) -> str:
-        """What the node says zoomed out: its own title, else the first two parts of its summary (an objective's
-        ROI and function), else its type's title."""
+        """What the node says zoomed out: its own title, else the first two parts of its summary up to a comma
+        (an objective's ROI, function and dose), else its type's title."""
         if self.own_title or not self.summary:
             return self.name
-        return " · ".join(self.summary.split(" · ")[:2])
+        return " · ".join(self.summary.split(" · ")[:2]).split(",")[0]
 
     def _fitted_font(self, painter: QtGui.QPainter, text: str, box: QtCore.QRectF) -> QtGui.QFont:
         """A bold font as large as OVERVIEW_TEXT_PX on screen, shrunk until the wrapped text fits the box."""
