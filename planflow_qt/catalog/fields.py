@@ -65,6 +65,7 @@ class FieldInfo:
 
 
 UNIT_ENDINGS = ("_cgy", "_cm", "_percent", "_deg", "_cc", "_s")
+ACRONYMS = {"eud": "EUD", "roi": "ROI", "rois": "ROIs", "poi": "POI", "dvh": "DVH", "ci": "CI"}
 
 
 def label_of(name: str) -> str:
@@ -74,7 +75,8 @@ def label_of(name: str) -> str:
         if text.endswith(ending):
             text = text[: -len(ending)]
             break
-    text = text.replace("_", " ").strip()
+    words = [ACRONYMS.get(word, word) for word in text.split("_") if word]
+    text = " ".join(words)
     return text[:1].upper() + text[1:] if text else name
 
 

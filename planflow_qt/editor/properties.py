@@ -211,6 +211,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         layout.addWidget(doc)
         self._problem_box = QtWidgets.QLabel()
         self._problem_box.setWordWrap(True)
+        self._problem_box.setStyleSheet(NO_PROBLEM_STYLE)
         layout.addWidget(self._problem_box)
         layout.addWidget(self._node_group())
         params = self._fields
