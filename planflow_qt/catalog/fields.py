@@ -181,6 +181,14 @@ def path_label(fields: list[FieldInfo], path: str) -> str:
     return ": ".join(words) if words else path
 
 
+def refusal_text(reason: str, fields: list[FieldInfo]) -> str:
+    """A refusal as the planner reads it: `dose_cgy: Input should be ...` -> `Dose (cGy): input should be ...`."""
+    where, sep, message = reason.partition(": ")
+    if not sep:
+        return reason
+    return f"{path_label(fields, where)}: {message[:1].lower()}{message[1:]}"
+
+
 def value_text(info: FieldInfo, value: Any) -> str:
     """A value with its unit as a planner writes it (6000 cGy, 0.98, yes, dose at volume (D))."""
     if value is None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from Qt import QtCore, QtWidgets
 
+from planflow_qt.catalog.fields import model_fields, refusal_text
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.canvas import FlowCanvas, WireRef, wire_of
 from planflow_qt.editor.commands import Change, FlowEdit
@@ -282,7 +283,8 @@ class DocumentController(QtCore.QObject):
             except ValidationError as exc:
                 reason = field_error(exc, field)
                 if reason:
-                    self.message.emit(f"{node.title or node_type.spec.title}: {reason}")
+                    readable = refusal_text(reason, model_fields(node_type.spec.params))
+                    self.message.emit(f"{self.name_of(node_id)}: {readable}")
                     return reason
         new = node.model_copy(update={"params": params})
         label = f"{field.replace('_', ' ')} of {self.name_of(node_id)}" if field else \

@@ -15,7 +15,7 @@ from typing import Any
 from Qt import QtCore, QtWidgets
 
 from planflow_qt.catalog.colors import CATEGORY_COLORS, hex_color
-from planflow_qt.catalog.fields import FieldInfo, model_fields, path_label
+from planflow_qt.catalog.fields import FieldInfo, model_fields, path_label, refusal_text
 from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.fields import FieldEditor, TextEditor, make_editor
@@ -41,14 +41,6 @@ def planner_text(text: str, fields: list[FieldInfo]) -> str:
     """A node type's description with its backquoted parameter names as the panel labels them."""
     names = {f.name: f.label for f in fields}
     return re.sub(r"`([^`]+)`", lambda m: names.get(m.group(1), m.group(1)), text)
-
-
-def refusal_text(reason: str, fields: list[FieldInfo]) -> str:
-    """A refusal as the planner reads it: `dose_cgy: Input should be ...` -> `Dose (cGy): input should be ...`."""
-    where, sep, message = reason.partition(": ")
-    if not sep:
-        return reason
-    return f"{path_label(fields, where)}: {message[:1].lower()}{message[1:]}"
 
 
 def set_path(data: dict, path: Path, value: Any) -> dict:
