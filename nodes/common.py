@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 
 from pydantic import Field, model_validator
 
-from planflow_qt.model.planning import DoseStatistic, FunctionSpec, FunctionType, Strict
+from planflow_qt.model.planning import CGY, DoseStatistic, FunctionSpec, FunctionType, Strict, applies_when
 
 
 class Comparison(str, Enum):
@@ -62,6 +62,12 @@ class DvhMetric(str, Enum):
     PADDICK_CI = "paddick_ci"
 
 
+METRIC_LABELS = {"dose_at_volume": "dose at volume (D)", "volume_at_dose": "volume at dose (V)", "mean": "mean dose",
+                 "max": "maximum dose", "min": "minimum dose", "d0_03cc": "near-maximum (D0.03cc)",
+                 "paddick_ci": "Paddick conformity index"}
+"""How the DVH metrics read in the editor and the node reference."""
+
+
 class VolumeUnit(str, Enum):
     PERCENT = "%"
     CC = "cc"
@@ -70,10 +76,14 @@ class VolumeUnit(str, Enum):
 class DvhQuery(Strict):
     """One DVH metric of an ROI: D at a volume, V at a dose, mean, max, min or D0.03cc."""
 
-    metric: DvhMetric = Field(DvhMetric.DOSE_AT_VOLUME, description="What is measured")
-    volume: float = Field(95.0, ge=0, le=100000, description="Volume of a D metric (% or cc, see volume_unit)")
-    dose_cgy: float = Field(0.0, ge=0, le=50000, description="Dose of a V metric (cGy)")
-    volume_unit: VolumeUnit = Field(VolumeUnit.PERCENT, description="Unit of volumes, given or returned")
+    metric: DvhMetric = Field(DvhMetric.DOSE_AT_VOLUME, description="What is measured",
+                              json_schema_extra={"choice_labels": METRIC_LABELS})
+    volume: float = Field(95.0, ge=0, le=100000, description="Volume of a D metric (% or cc, see the volume unit)",
+                          json_schema_extra=applies_when("metric", "dose_at_volume"))
+    dose_cgy: float = Field(0.0, ge=0, le=50000, description="Dose of a V metric or an isodose (cGy)",
+                            json_schema_extra={**CGY, **applies_when("metric", "volume_at_dose", "paddick_ci")})
+    volume_unit: VolumeUnit = Field(VolumeUnit.PERCENT, description="Unit of volumes, given or returned",
+                                    json_schema_extra=applies_when("metric", "dose_at_volume", "volume_at_dose"))
 
     @model_validator(mode="after")
     def _volume_in_range(self) -> DvhQuery:

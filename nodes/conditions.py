@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from nodes.common import Comparison, DvhQuery, FunctionSelector, selected_functions
 from planflow_qt.catalog.spec import BackendNeed, Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
-from planflow_qt.model.planning import NoParams, Strict
+from planflow_qt.model.planning import NoParams, Strict, applies_when
 from planflow_qt.model.rounds import parse_rounds
 
 PLAN = Port("plan", PortType.PLAN)
@@ -53,6 +53,10 @@ class DvhCondition(NodeType):
     @classmethod
     def summary(cls, params) -> str:
         return f"{params.short_name()} {params.comparison.value} {params.threshold:g}"
+
+    @classmethod
+    def wired_summary(cls, params: DvhConditionParams, rois: dict[str, str]) -> str:
+        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
 
     @classmethod
     def backend_needs(cls, params: DvhConditionParams) -> list[BackendNeed]:
@@ -164,8 +168,10 @@ class GoalScenarios(str, Enum):
 
 class GoalConditionParams(Strict):
     scope: GoalScope = Field(GoalScope.ALL, description="All goals, the goals of one ROI, or up to a priority")
-    roi: str = Field("", max_length=64, description="ROI (flow name) for scope 'roi'")
-    max_priority: int = Field(1, ge=1, le=99, description="Highest priority number included, scope 'priority'")
+    roi: str = Field("", max_length=64, description="ROI (flow name) whose goals count",
+                     json_schema_extra=applies_when("scope", "roi"))
+    max_priority: int = Field(1, ge=1, le=99, description="Highest priority number included",
+                              json_schema_extra=applies_when("scope", "priority"))
     scenarios: GoalScenarios = Field(GoalScenarios.NOMINAL, description="Goals met on the nominal dose, or in "
                                                                          "every robustness scenario too")
 

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from nodes.common import DvhQuery
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType
-from planflow_qt.model.planning import NoParams, Strict
+from planflow_qt.model.planning import NoParams, Strict, new_row
 
 PLAN = Port("plan", PortType.PLAN)
 
@@ -54,7 +54,8 @@ class RecordedMetric(DvhQuery):
 
 
 class RecordParams(Strict):
-    metrics: list[RecordedMetric] = Field(min_length=1, description="Metrics recorded each time this runs")
+    metrics: list[RecordedMetric] = Field(min_length=1, description="Metrics recorded each time this runs",
+                                          json_schema_extra=new_row(roi="PTV", metric="dose_at_volume", volume=95.0))
 
 
 class Record(NodeType):

@@ -21,6 +21,7 @@ from planflow_qt.model.planning import (
     NoParams,
     OptimizationSettings,
     Strict,
+    new_row,
 )
 
 PLAN = Port("plan", PortType.PLAN)
@@ -86,6 +87,12 @@ class OptFunction(NodeType):
         return params.describe() + (f" [{params.tag}]" if params.tag else "")
 
     @classmethod
+    def wired_summary(cls, params: OptFunctionParams, rois: dict[str, str]) -> str:
+        function = params.describe().rsplit(" (", 1)[0]
+        kind = "constraint" if params.constraint else f"w {params.weight:g}"
+        return " · ".join(p for p in (rois.get("roi", ""), function, kind, params.tag) if p)
+
+    @classmethod
     def naming(cls, params: OptFunctionParams, roi_label):
         return [(params.tag, f"{roi_label or 'roi'}_{params.type.value}")]
 
@@ -102,7 +109,8 @@ class OptFunction(NodeType):
 
 
 class FunctionTableParams(Strict):
-    functions: list[FunctionSpec] = Field(min_length=1, description="One row per function; ROI by flow name")
+    functions: list[FunctionSpec] = Field(min_length=1, description="One row per function; ROI by flow name",
+                                          json_schema_extra=new_row(roi="PTV", type="MinDose", dose_cgy=6000.0))
 
 
 class OptFunctionTable(NodeType):

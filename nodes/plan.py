@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Requirement, Role
 from planflow_qt.model.planning import (
+    CGY,
+    CM,
+    PERCENT,
     Arc,
     BeamSettings,
     BeamSettingsParams,
@@ -17,6 +22,8 @@ from planflow_qt.model.planning import (
     ProtonBeam,
     Robustness,
     Strict,
+    applies_when,
+    new_row,
     split_arcs,
 )
 from planflow_qt.model.planning import Prescription as PrescriptionValue
@@ -58,9 +65,10 @@ class PlanCurrent(NodeType):
 
 
 class PrescriptionParams(Strict):
-    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)")
+    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)", json_schema_extra=CGY)
     kind: PrescriptionType = Field(PrescriptionType.DOSE_AT_VOLUME, description="How the dose is prescribed")
-    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume that receives the dose (%)")
+    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume that receives the dose (%)",
+                                  json_schema_extra=PERCENT)
 
 
 class Prescription(NodeType):
@@ -80,6 +88,10 @@ class Prescription(NodeType):
         return f"{kind.get(params.kind.value, params.kind.value)} = {params.dose_cgy:g} cGy"
 
     @classmethod
+    def wired_summary(cls, params: PrescriptionParams, rois: dict[str, str]) -> str:
+        return " · ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
+
+    @classmethod
     def run(cls, ctx, params: PrescriptionParams, inputs):
         ctx.backend.set_prescription(PrescriptionValue(roi=ctx.case_roi(inputs["roi"]), dose_cgy=params.dose_cgy,
                                                        kind=params.kind, volume_percent=params.volume_percent))
@@ -87,12 +99,17 @@ class Prescription(NodeType):
 
 
 class IsocenterParams(Strict):
-    method: str = Field("roi_center", pattern="^(roi_center|poi|coordinates)$",
-                        description="At the wired ROI's center, at a POI, or at coordinates")
-    poi: str = Field("", max_length=64, description="POI name (method 'poi')")
-    x_cm: float = Field(0.0, ge=-100, le=100, description="x coordinate (cm)")
-    y_cm: float = Field(0.0, ge=-100, le=100, description="y coordinate (cm)")
-    z_cm: float = Field(0.0, ge=-100, le=100, description="z coordinate (cm)")
+    method: Literal["roi_center", "poi", "coordinates"] = Field(
+        "roi_center", description="At the wired ROI's center, at a POI, or at coordinates",
+        json_schema_extra={"choice_labels": {"roi_center": "ROI center", "poi": "POI",
+                                             "coordinates": "coordinates"}})
+    poi: str = Field("", max_length=64, description="POI name", json_schema_extra=applies_when("method", "poi"))
+    x_cm: float = Field(0.0, ge=-100, le=100, description="x coordinate (cm)",
+                       json_schema_extra={**CM, **applies_when("method", "coordinates")})
+    y_cm: float = Field(0.0, ge=-100, le=100, description="y coordinate (cm)",
+                       json_schema_extra={**CM, **applies_when("method", "coordinates")})
+    z_cm: float = Field(0.0, ge=-100, le=100, description="z coordinate (cm)",
+                       json_schema_extra={**CM, **applies_when("method", "coordinates")})
 
     @model_validator(mode="after")
     def _poi_named(self) -> IsocenterParams:
@@ -117,6 +134,12 @@ class Isocenter(NodeType):
         return params.method.replace("_", " ")
 
     @classmethod
+    def wired_summary(cls, params: IsocenterParams, rois: dict[str, str]) -> str:
+        if params.method == "roi_center" and "roi" in rois:
+            return f"{rois['roi']} center"
+        return cls.summary(params)
+
+    @classmethod
     def run(cls, ctx, params: IsocenterParams, inputs):
         backend = ctx.backend
         if params.method == "roi_center":
@@ -133,10 +156,13 @@ class Isocenter(NodeType):
 
 class ArcsParams(Strict):
     arcs: list[Arc] = Field(min_length=1, description="The arcs: name, energy, gantry start / stop, direction, "
-                                                      "collimator, couch")
+                                                      "collimator, couch",
+                            json_schema_extra=new_row(name="A1", energy="6", gantry_start_deg=181.0,
+                                                      gantry_stop_deg=179.0, direction="Clockwise"))
     avoid_sectors: list[GantrySector] = Field(
         default_factory=list, description="Gantry sectors no arc may deliver through (start -> stop clockwise, "
-                                          "IEC degrees): arcs crossing one are split around it")
+                                          "IEC degrees): arcs crossing one are split around it",
+        json_schema_extra=new_row(start_deg=150.0, stop_deg=210.0))
 
     @model_validator(mode="after")
     def _unique_names(self) -> ArcsParams:
@@ -198,7 +224,8 @@ class BeamOptimizationSettings(NodeType):
 
 
 class ProtonBeamsParams(Strict):
-    beams: list[ProtonBeam] = Field(min_length=1, description="The pencil-beam scanning beams")
+    beams: list[ProtonBeam] = Field(min_length=1, description="The pencil-beam scanning beams",
+                                    json_schema_extra=new_row(name="B1", gantry_deg=90.0))
 
     @model_validator(mode="after")
     def _unique_names(self) -> ProtonBeamsParams:
@@ -229,8 +256,11 @@ class GoalsParams(Strict):
     template: str = Field("", max_length=128, description="Clinical goal template of the clinic database",
                           json_schema_extra={"case_names": "goal_templates"})
     roi_map: dict[str, str] = Field(default_factory=dict,
-                                    description="Template ROI -> flow ROI name, for the template's goals")
-    goals: list[ClinicalGoal] = Field(default_factory=list, description="Goals listed in the flow")
+                                    description="Template ROI -> flow ROI name, for the template's goals",
+                                    json_schema_extra=new_row(PTV="PTV"))
+    goals: list[ClinicalGoal] = Field(default_factory=list, description="Goals listed in the flow",
+                                      json_schema_extra=new_row(roi="PTV", criterion="AtLeast", type="DoseAtVolume",
+                                                                level=6000.0, parameter=95.0))
 
     @model_validator(mode="after")
     def _something(self) -> GoalsParams:

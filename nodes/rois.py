@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
-from planflow_qt.model.planning import BooleanOperation, Margin, RoiOperand, Strict
+from planflow_qt.model.planning import CGY, CM, BooleanOperation, Margin, RoiOperand, Strict
 from planflow_qt.model.roi_matching import match_roi_name
 
-ROI_TYPES = ("Organ", "Ptv", "Ctv", "Gtv", "External", "Control", "Avoidance", "Support", "Undefined")
-ROI_TYPE_PATTERN = "^(" + "|".join(ROI_TYPES) + ")$"
+RoiType = Literal["Organ", "Ptv", "Ctv", "Gtv", "External", "Control", "Avoidance", "Support", "Undefined"]
+"""RayStation's ROI types."""
 PLAN = Port("plan", PortType.PLAN)
 ROI_OUT = Port("roi", PortType.ROI)
 
@@ -58,7 +60,7 @@ class RoiMatch(NodeType):
 
 class NewRoiParams(Strict):
     name: str = Field(min_length=1, max_length=64, description="Name of the ROI created in the case")
-    roi_type: str = Field("Control", pattern=ROI_TYPE_PATTERN, description="RayStation ROI type")
+    roi_type: RoiType = Field("Control", description="RayStation ROI type")
     color: str = Field("Yellow", max_length=32, description="Colour name or 'R, G, B'")
 
 
@@ -135,8 +137,9 @@ class RoiMarginNode(_CreatesRoi):
 
 
 class RingParams(NewRoiParams):
-    outward_cm: float = Field(1.0, ge=0, lt=5, description="Distance outside the ROI surface (cm)")
-    inward_cm: float = Field(0.0, ge=0, lt=5, description="Distance inside the ROI surface (cm)")
+    outward_cm: float = Field(1.0, ge=0, lt=5, description="Distance outside the ROI surface (cm)",
+                              json_schema_extra=CM)
+    inward_cm: float = Field(0.0, ge=0, lt=5, description="Distance inside the ROI surface (cm)", json_schema_extra=CM)
 
 
 class RoiRing(_CreatesRoi):
@@ -153,6 +156,10 @@ class RoiRing(_CreatesRoi):
         return f"→ {params.name} ({params.inward_cm:g} in, {params.outward_cm:g} out cm)"
 
     @classmethod
+    def wired_summary(cls, params: RingParams, rois: dict[str, str]) -> str:
+        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
+
+    @classmethod
     def run(cls, ctx, params: RingParams, inputs):
         if params.outward_cm == 0 and params.inward_cm == 0:
             raise ValueError("a ring needs an outward or inward distance above 0 cm")
@@ -163,7 +170,7 @@ class RoiRing(_CreatesRoi):
 
 
 class FromDoseParams(NewRoiParams):
-    threshold_cgy: float = Field(gt=0, le=20000, description="Isodose level (cGy, total course)")
+    threshold_cgy: float = Field(gt=0, le=20000, description="Isodose level (cGy, total course)", json_schema_extra=CGY)
 
 
 class RoiFromDose(_CreatesRoi):

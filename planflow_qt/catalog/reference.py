@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from planflow_qt.catalog.fields import FieldInfo, fields_of, label_of
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.catalog.spec import Category, NodeType, Port
 
@@ -34,44 +35,42 @@ def _ports_text(ports: list[dict[str, Any]]) -> str:
                      f"{', many' if p['multi'] else ''})" for p in ports)
 
 
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if ref:
-        return root.get("$defs", {}).get(ref.rsplit("/", 1)[-1], {})
-    options = schema.get("anyOf")
-    if options:
-        concrete = [o for o in options if o.get("type") != "null"]
-        if len(concrete) == 1:
-            return _resolve(concrete[0], root)
-    return schema
+def _type_text(info: FieldInfo) -> str:
+    if info.kind == "choice":
+        return " / ".join(f"`{c}`" for c in info.choices)
+    if info.kind == "table":
+        return "table of " + ", ".join(c.label for c in info.children)
+    if info.kind == "group":
+        return "group of " + ", ".join(c.label for c in info.children)
+    if info.kind == "text_list":
+        return "list of names"
+    text = {"number": "number", "integer": "whole number", "bool": "yes / no", "text": "text",
+            "mapping": "name -> name"}.get(info.kind, "value")
+    if info.unit:
+        text += f" ({info.unit})"
+    bounds = []
+    if info.minimum is not None:
+        bounds.append(f"{'>' if info.exclusive_min else '≥'} {info.minimum:g}")
+    if info.maximum is not None:
+        bounds.append(f"{'<' if info.exclusive_max else '≤'} {info.maximum:g}")
+    return text + (f", {' and '.join(bounds)}" if bounds else "")
 
 
-def _type_text(schema: dict[str, Any], root: dict[str, Any]) -> str:
-    resolved = _resolve(schema, root)
-    if "enum" in resolved:
-        return " / ".join(f"`{v}`" for v in resolved["enum"])
-    if resolved.get("type") == "array":
-        item = _resolve(resolved.get("items", {}), root)
-        return f"list of {item.get('title', item.get('type', 'values'))}"
-    if resolved.get("type") == "object" or "properties" in resolved:
-        return resolved.get("title", "object")
-    text = resolved.get("type", "value")
-    bounds = [f"{k} {resolved[k]}" for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
-              if k in resolved]
-    return text + (f" ({', '.join(bounds)})" if bounds else "")
+def _meaning(info: FieldInfo) -> str:
+    first_line = info.description.splitlines()[0] if info.description else ""
+    conditions = "; ".join(f"{label_of(name).lower()} {' / '.join(values)}"
+                           for name, values in info.applies_when.items())
+    return first_line + (f" (only when {conditions})" if conditions else "")
 
 
 def _params_table(schema: dict[str, Any]) -> list[str]:
-    props = schema.get("properties", {})
-    if not props:
+    fields = fields_of(schema)
+    if not fields:
         return ["No parameters."]
-    required = set(schema.get("required", []))
     rows = ["| parameter | type | default | meaning |", "|---|---|---|---|"]
-    for name, prop in props.items():
-        default = "required" if name in required else f"`{prop.get('default')!r}`"
-        description = prop.get("description", "") or _resolve(prop, schema).get("description", "")
-        first_line = description.splitlines()[0] if description else ""
-        rows.append(f"| `{name}` | {_type_text(prop, schema)} | {default} | {first_line} |")
+    for info in fields:
+        default = "required" if info.required else f"`{info.default!r}`"
+        rows.append(f"| {info.label} (`{info.name}`) | {_type_text(info)} | {default} | {_meaning(info)} |")
     return rows
 
 

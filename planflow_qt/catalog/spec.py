@@ -207,6 +207,12 @@ class NodeType:
         return [Requirement(state) for state in cls.spec.needs]
 
     @classmethod
+    def wired_summary(cls, params: Any, rois: dict[str, str]) -> str:
+        """The summary naming the ROIs wired into the node (input name -> flow ROI name); the canvas and the
+        report show this one. By default the plain summary."""
+        return cls.summary(params)
+
+    @classmethod
     def backend_needs(cls, params: Any) -> list[BackendNeed]:
         """What this node, with these parameters, asks of the backend beyond the protocol; the preflight
         refuses the flow on a backend that cannot."""

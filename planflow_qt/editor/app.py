@@ -57,6 +57,10 @@ def apply_theme(app: QtWidgets.QApplication) -> None:
     app.setStyleSheet(STYLE_SHEET)
 
 
+SCREENSHOT_SIZE = (1600, 1000)
+"""The window size of `--screenshot`, whatever the screen (the offscreen platform's is 800 x 800)."""
+
+
 def settle(app: QtWidgets.QApplication, ms: int = 300) -> None:
     """Let pending events and timers run for about `ms` milliseconds."""
     timer = QtCore.QElapsedTimer()
@@ -68,6 +72,7 @@ def settle(app: QtWidgets.QApplication, ms: int = 300) -> None:
 def take_screenshot(window, path: Path, run: bool, case: str, grid_mm: float, select: str | None) -> int:
     """Render the window to a PNG (after a run on the simulated case when `run`); returns an exit code."""
     app = application()
+    window.resize(*SCREENSHOT_SIZE)
     window.show()
     settle(app, 400)
     if run:

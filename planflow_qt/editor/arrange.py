@@ -1,36 +1,6 @@
-"""Auto-layout (columns by wire depth) and alignment of nodes; both return positions, the document applies them."""
+"""Alignment of nodes: returns positions, the document applies them (auto-layout is in `layering`)."""
 
 from __future__ import annotations
-
-from planflow_qt.engine.graph import FlowGraph
-from planflow_qt.model.document import Flow
-
-COLUMN_GAP = 80.0
-ROW_GAP = 30.0
-
-
-def auto_layout(flow: Flow, sizes: dict[str, tuple[float, float]], node_ids: list[str] | None = None,
-                origin: tuple[float, float] = (0.0, 0.0)) -> dict[str, tuple[float, float]]:
-    """Columns by longest wire path from the sources, rows in document order (`sizes`: id -> (w, h))."""
-    graph = FlowGraph(flow)
-    members = set(node_ids) if node_ids else set(graph.index)
-    order = graph.topological_order(members) or sorted(members, key=graph.index.get)
-    depth: dict[str, int] = {}
-    for node in order:
-        depth[node] = max((depth[p] + 1 for p in graph.pred[node] if p in depth), default=0)
-    columns: dict[int, list[str]] = {}
-    for node in sorted(order, key=graph.index.get):
-        columns.setdefault(depth[node], []).append(node)
-    positions: dict[str, tuple[float, float]] = {}
-    x = origin[0]
-    for column in sorted(columns):
-        y = origin[1]
-        width = max(sizes.get(n, (200.0, 80.0))[0] for n in columns[column])
-        for node in columns[column]:
-            positions[node] = (x, y)
-            y += sizes.get(node, (200.0, 80.0))[1] + ROW_GAP
-        x += width + COLUMN_GAP
-    return positions
 
 
 def align(positions: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, float]],

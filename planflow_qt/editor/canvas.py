@@ -15,15 +15,17 @@ import logging
 
 from NodeGraphQt import NodeGraph
 from NodeGraphQt.base.commands import NodeAddedCmd, NodesRemovedCmd, PortConnectedCmd, PortDisconnectedCmd
-from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum
+from NodeGraphQt.constants import PipeLayoutEnum, PortTypeEnum, ViewerEnum
 from NodeGraphQt.widgets.viewer import NodeViewer
 from Qt import QtCore, QtGui
 
+from planflow_qt.catalog.colors import CATEGORY_COLORS
+from planflow_qt.catalog.describe import node_summary, node_title, wired_rois
 from planflow_qt.catalog.registry import Registry
-from planflow_qt.editor.labels import node_summary, node_title
 from planflow_qt.editor.node_item import FlowNode, FlowNodeItem
 from planflow_qt.editor.overlays import LoopZoneItem, NoteItem
-from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, CATEGORY_COLORS, PORT_COLORS
+from planflow_qt.editor.style import CANVAS_BACKGROUND, CANVAS_GRID, SCREEN, painting_with, theme
+from planflow_qt.editor.wires import FlowPipeItem
 from planflow_qt.engine.graph import LoopZone
 from planflow_qt.engine.problems import Problem, Severity
 from planflow_qt.model.document import Edge, Flow, Node, Note
@@ -69,6 +71,17 @@ class FlowViewer(NodeViewer):
         if self.LMB_state:
             self.dragged.emit()
 
+    def establish_connection(self, start_port, end_port) -> None:
+        """Draw a wire between two ports (coloured by its type, routed around nodes when it runs backwards)."""
+        pipe = FlowPipeItem()
+        self.scene().addItem(pipe)
+        pipe.set_connections(start_port, end_port)
+        pipe.draw_path(pipe.input_port, pipe.output_port)
+        if start_port.node.selected or end_port.node.selected:
+            pipe.highlight()
+        if not start_port.node.visible or not end_port.node.visible:
+            pipe.hide()
+
 
 def type_conflict(from_port, to_port) -> str | None:
     """Why two port items may not be wired (types differ, or both inputs / outputs), or None."""
@@ -104,6 +117,8 @@ class FlowCanvas(NodeGraph):
         self._problems: dict[str, list[Problem]] = {}
         self._run_notes: dict[str, list[tuple[Severity, str]]] = {}
         self._notes: list[NoteItem] = []
+        self._search_types: dict[str, str] = {}
+        self._rois: dict[str, dict[str, str]] = {}
         self.set_background_color(*CANVAS_BACKGROUND)
         self.set_grid_color(*CANVAS_GRID)
         self.set_pipe_style(PipeLayoutEnum.CURVED.value)
@@ -116,11 +131,16 @@ class FlowCanvas(NodeGraph):
         viewer.connection_changed.connect(self._on_wires_changed)
         viewer.connection_sliced.connect(lambda pairs: self._on_wires_changed(pairs, []))
         viewer.moved_nodes.connect(self._on_moved)
-        viewer.search_triggered.connect(lambda type_id, pos: self.create_requested.emit(type_id, tuple(pos)))
+        viewer.search_triggered.connect(self._on_searched)
         viewer.node_name_changed.connect(self._on_renamed)
         viewer.node_selection_changed.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         viewer.node_selected.connect(lambda *_: self.selection_changed.emit(self.selected_ids()))
         viewer.data_dropped.connect(self._on_dropped)
+
+    def _on_searched(self, entry: str, pos) -> None:
+        type_id = self._search_types.get(entry)
+        if type_id is not None:
+            self.create_requested.emit(type_id, tuple(pos))
 
     def _port_ref(self, item) -> PortRef:
         return (item.node.flow_id, item.name)
@@ -153,8 +173,10 @@ class FlowCanvas(NodeGraph):
 
     # -- building ---------------------------------------------------------------------------------------------
     def search_entries(self) -> dict[str, list[str]]:
-        """Tab-search entries: `Title (Category)` -> [type id]."""
-        return {f"{t.spec.title} ({t.spec.category.value})": [t.spec.type_id] for t in self.registry}
+        """Tab-search entries: title -> [`Category.n`]; the menu groups entries by the part before the dot, so
+        its submenus are the palette's categories."""
+        self._search_types = {f"{t.spec.category.value}.{n}": t.spec.type_id for n, t in enumerate(self.registry)}
+        return {self.registry.get(type_id).spec.title: [entry] for entry, type_id in self._search_types.items()}
 
     def build(self, flow: Flow) -> None:
         """Draw a whole flow (replacing what was drawn), with one viewport update at the end."""
@@ -166,6 +188,7 @@ class FlowCanvas(NodeGraph):
         gc.disable()  # thousands of Qt items: cyclic collections in the middle only cost time
         try:
             self.clear()
+            self._rois = wired_rois(flow, self.registry)
             for node in flow.nodes:
                 self.add_node_view(node)
             for edge in flow.edges:
@@ -209,7 +232,8 @@ class FlowCanvas(NodeGraph):
         title = node_title(node, node_type)
         view.model.name = view.NODE_NAME = title
         item.name = title
-        item.summary = node_summary(node, node_type)
+        item.summary = node_summary(node, node_type, self._rois.get(node.id))
+        item.own_title = bool(node.title)
         item.disabled = node.disabled
         view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
@@ -225,7 +249,8 @@ class FlowCanvas(NodeGraph):
 
     @staticmethod
     def _tooltip(node: Node, node_type) -> str:
-        return f"<b>{node_title(node, node_type)}</b> <i>({node.type}, id {node.id})</i><br>{_summary_doc(node_type)}"
+        kind = f" <i>({node_type.spec.title})</i>" if node_type and node.title else ""
+        return f"<b>{node_title(node, node_type)}</b>{kind}<br>{_summary_doc(node_type)}"
 
     def remove_node_view(self, node_id: str) -> None:
         """Remove a node (its wires must have been removed)."""
@@ -245,7 +270,8 @@ class FlowCanvas(NodeGraph):
             item.disabled = node.disabled
             view.model.disabled = node.disabled
         item.setToolTip(self._tooltip(node, node_type))
-        item.summary = node_summary(node, node_type)
+        item.summary = node_summary(node, node_type, self._rois.get(node.id))
+        item.own_title = bool(node.title)
         item.draw_node()
         self.move_node_view(node.id, node.pos)
 
@@ -269,12 +295,6 @@ class FlowCanvas(NodeGraph):
         if out is None or inp is None or inp in out.connected_ports():
             return
         PortConnectedCmd(out, inp, False).redo()
-        flow_type = getattr(out.view, "flow_type", None)
-        if flow_type is not None:
-            for pipe in out.view.connected_pipes:
-                if pipe.input_port is inp.view:
-                    pipe.color = (*PORT_COLORS[flow_type], 255)
-                    pipe.set_pipe_styling(pipe.color, 2, pipe.style)
 
     def disconnect_wire(self, wire: WireRef) -> None:
         """Remove a drawn wire."""
@@ -331,6 +351,15 @@ class FlowCanvas(NodeGraph):
         return list(self._zones)
 
     # -- decorations -------------------------------------------------------------------------------------------
+    def refresh_summaries(self, flow: Flow) -> None:
+        """Summaries again of the nodes whose wired ROIs changed (wires or ROI names); an edited node's own
+        summary is redrawn with its edit."""
+        old, self._rois = self._rois, wired_rois(flow, self.registry)
+        for node in flow.nodes:
+            view = self._nodes.get(node.id)
+            if view is not None and old.get(node.id) != self._rois.get(node.id):
+                view.view.set_summary(node_summary(node, self.registry.get(node.type), self._rois.get(node.id)))
+
     def set_problems(self, problems: dict[str, list[Problem]]) -> None:
         """Badge the nodes that have problems (node id -> problems); clear the others."""
         self._problems = problems
@@ -413,6 +442,14 @@ class FlowCanvas(NodeGraph):
         viewer._scene_range = rect
         viewer._update_scene()
 
+    def actual_size(self) -> None:
+        """Show the scene at 100 % (one scene unit per pixel), around the origin where new nodes go."""
+        viewer = self._viewer
+        rect = QtCore.QRectF(viewer.viewport().rect()).adjusted(2, 2, -2, -2)  # fitInView keeps a 2 px margin
+        rect.moveCenter(QtCore.QPointF(rect.width() / 2 - 60, rect.height() / 2 - 60))
+        viewer._scene_range = rect
+        viewer._update_scene()
+
     def zoom_on(self, node_id: str, zoom: float = 0.8) -> None:
         """Centre the view on a node at a zoom factor (1.0: one scene unit per pixel)."""
         view = self._nodes.get(node_id)
@@ -440,6 +477,24 @@ class FlowCanvas(NodeGraph):
         self._viewer.tab_search_set_nodes(self.search_entries())
 
     def render_to(self, painter: QtGui.QPainter, target: QtCore.QRectF, source: QtCore.QRectF) -> None:
-        """Paint the scene region `source` into `target` (export)."""
-        self.scene().render(painter, target, source)
+        """Paint the scene region `source` into `target` (export) in the current theme, with no grid."""
+        scene = self.scene()
+        grid, background = scene.grid_mode, scene.background_color
+        scene.grid_mode = ViewerEnum.GRID_DISPLAY_NONE.value
+        scene.background_color = theme().background
+        self.restyle()
+        try:
+            scene.render(painter, target, source)
+        finally:
+            scene.grid_mode, scene.background_color = grid, background
+            with painting_with(SCREEN):
+                self.restyle()
+
+    def restyle(self) -> None:
+        """Wires and port names in the colours of the current theme."""
+        for view in self._nodes.values():
+            view.view.apply_theme()
+        for item in self.scene().items():
+            if isinstance(item, FlowPipeItem):
+                item.restyle()
 

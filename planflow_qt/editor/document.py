@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from Qt import QtCore, QtWidgets
 
+from planflow_qt.catalog.fields import model_fields, refusal_text
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.canvas import FlowCanvas, WireRef, wire_of
 from planflow_qt.editor.commands import Change, FlowEdit
@@ -38,6 +39,18 @@ def first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"])
     return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def field_error(exc: ValidationError, field: str = "") -> str | None:
+    """The first error of `field` (or its rows and members) as one line, or of anything when no field is given."""
+    if not field:
+        return first_error(exc)
+    path = field.split(".")
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if loc[:len(path)] == path:
+            return f"{'.'.join(loc)}: {err['msg']}"
+    return None
 
 
 class DocumentController(QtCore.QObject):
@@ -120,6 +133,12 @@ class DocumentController(QtCore.QObject):
 
     def node_ids(self) -> list[str]:
         return [node.id for node in self.flow.nodes]
+
+    def name_of(self, node_id: str) -> str:
+        """A node as the planner names it in messages and undo texts: its title, or its type's."""
+        node = self.node(node_id)
+        node_type = self.registry.get(node.type)
+        return node.title or (node_type.spec.title if node_type else node.type)
 
     def new_id(self, type_id: str, taken: set[str] | None = None) -> str:
         """A fresh node id from the type: `function-3`, `roi-12`."""
@@ -204,11 +223,10 @@ class DocumentController(QtCore.QObject):
                          Change(removed_edges=removed_edges, added_edges=added_edges)) or refused:
             self.redraw_wires()
 
-    @staticmethod
-    def _wire_text(removed: list[Edge], added: list[Edge]) -> str:
+    def _wire_text(self, removed: list[Edge], added: list[Edge]) -> str:
         if added:
             e = added[0]
-            return f"connect {e.src[0]}.{e.src[1]} -> {e.dst[0]}.{e.dst[1]}"
+            return f"connect {self.name_of(e.src[0])} {e.src[1]} -> {self.name_of(e.dst[0])} {e.dst[1]}"
         return f"disconnect {len(removed)} wire{'s' * (len(removed) != 1)}"
 
     def connect(self, src: tuple[str, str], dst: tuple[str, str]) -> str | None:
@@ -239,18 +257,26 @@ class DocumentController(QtCore.QObject):
             self.canvas.connect_wire(wire_of(edge))
 
     def set_params(self, node_id: str, params: dict[str, Any], field: str = "") -> str | None:
-        """Change a node's parameters after validating them; the pydantic message if they are refused."""
+        """Change a node's parameters after validating them; the pydantic message if they are refused.
+
+        With `field` (a dotted path), only errors of that field refuse the change: a node that is not complete
+        yet (a required field elsewhere unset, a rule between fields) takes the edit and validation lists
+        what remains to do.
+        """
         node = self.node(node_id)
         node_type = self.registry.get(node.type)
         if node_type is not None:
             try:
                 node_type.spec.params.model_validate(params)
             except ValidationError as exc:
-                reason = first_error(exc)
-                self.message.emit(f"{node.id}: {reason}")
-                return reason
+                reason = field_error(exc, field)
+                if reason:
+                    readable = refusal_text(reason, model_fields(node_type.spec.params))
+                    self.message.emit(f"{self.name_of(node_id)}: {readable}")
+                    return reason
         new = node.model_copy(update={"params": params})
-        label = f"{field} of {node.title or node.id}" if field else f"parameters of {node.title or node.id}"
+        label = f"{field.replace('_', ' ')} of {self.name_of(node_id)}" if field else \
+            f"parameters of {self.name_of(node_id)}"
         self.push(f"set {label}", Change(nodes={node_id: (node, new)}), merge_key=("params", node_id, field))
         return None
 
@@ -262,11 +288,12 @@ class DocumentController(QtCore.QObject):
             parse_rounds(new.active_rounds)
         except (ValidationError, ValueError) as exc:
             reason = first_error(exc) if isinstance(exc, ValidationError) else f"active rounds: {exc}"
-            self.message.emit(f"{node.id}: {reason}")
+            self.message.emit(f"{node.title or node.type}: {reason}")
             self.canvas.update_node_view(node)
             return reason
         names = ", ".join(fields)
-        if not self.push(f"set {names} of {node.id}", Change(nodes={node_id: (node, new)})):
+        if not self.push(f"set {names.replace('_', ' ')} of {self.name_of(node_id)}",
+                         Change(nodes={node_id: (node, new)})):
             self.canvas.update_node_view(node)
         return None
 

@@ -2,6 +2,8 @@
 
 Every editor has `value()`, `set_value(value)` (without emitting) and a signal `edited(object)` sent when
 the user commits a change (Enter, focus out, a step, a pick). Values are JSON-like (what a flow stores).
+Spin boxes and combos take the keyboard focus only when clicked or tabbed to, and the mouse wheel changes
+them only while they have it: scrolling the panel over a field never changes a clinical value.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any
 
 from Qt import QtCore, QtGui, QtWidgets
 
-from planflow_qt.editor.schema import FieldInfo
-from planflow_qt.editor.style import label_of, unit_of
+from planflow_qt.catalog.fields import CHOOSE_TEXT, FieldInfo
 
 NONE_TEXT = "(none)"
 
@@ -31,11 +32,49 @@ def _bounds(info: FieldInfo) -> tuple[float, float]:
     return low, high
 
 
-class NumberSpin(QtWidgets.QDoubleSpinBox):
+def focus_only_wheel(widget: QtWidgets.QWidget) -> None:
+    """Make a value widget take the focus by click or Tab only (not by the wheel passing over it)."""
+    widget.setFocusPolicy(QtCore.Qt.StrongFocus)
+
+
+class WheelWhenFocused:
+    """Mixin of value widgets: a wheel turn over an unfocused widget scrolls the panel instead."""
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class BoundedSteps:
+    """Mixin of spin boxes whose range is open (so a typed value out of range reaches validation, which says
+    why it is refused) while arrow keys and the wheel step only within the declared bounds."""
+
+    bounds: tuple[float, float] = (-1e9, 1e9)
+
+    def stepBy(self, steps: int) -> None:
+        before = self.value()
+        super().stepBy(steps)
+        low, high = self.bounds
+        if not low <= self.value() <= high:
+            self.setValue(min(max(self.value(), low), high) if low <= before <= high else before)
+
+
+class IntegerSpin(WheelWhenFocused, BoundedSteps, QtWidgets.QSpinBox):
+    """An integer spin box that is safe under the wheel."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        focus_only_wheel(self)
+
+
+class NumberSpin(WheelWhenFocused, BoundedSteps, QtWidgets.QDoubleSpinBox):
     """A double spin box that shows numbers compactly (6000, 0.98, 1e-05) and keeps their full precision."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        focus_only_wheel(self)
         self.setDecimals(12)
         self.setStepType(QtWidgets.QAbstractSpinBox.AdaptiveDecimalStepType)
 
@@ -90,15 +129,14 @@ class NumberEditor(FieldEditor):
     def __init__(self, info: FieldInfo, parent=None):
         super().__init__(info, parent)
         integer = info.kind == "integer"
-        self.spin = QtWidgets.QSpinBox() if integer else NumberSpin()
-        low, high = _bounds(info)
+        self.spin = IntegerSpin() if integer else NumberSpin()
+        self.spin.bounds = _bounds(info)
         if integer:
-            self.spin.setRange(int(max(low, -2**31 + 1)), int(min(high, 2**31 - 1)))
+            self.spin.setRange(-2**31 + 1, 2**31 - 1)
         else:
-            self.spin.setRange(low, high)
-        unit = unit_of(info.name)
-        if unit:
-            self.spin.setSuffix(f" {unit}")
+            self.spin.setRange(-1e9, 1e9)
+        if info.unit:
+            self.spin.setSuffix(f" {info.unit}")
         self.spin.setKeyboardTracking(False)
         self.spin.setAccelerated(True)
         self.spin.setToolTip(self._range_text())
@@ -141,16 +179,24 @@ class NumberEditor(FieldEditor):
         del blockers
 
 
+class ChoiceCombo(WheelWhenFocused, QtWidgets.QComboBox):
+    """A combo box that is safe under the wheel."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        focus_only_wheel(self)
+
+
 class ChoiceEditor(FieldEditor):
-    """A combo of the allowed values (enum members or a pattern's alternatives); '(none)' when nullable."""
+    """A combo of the allowed values, by their labels; '(none)' when nullable, '(choose)' while unset."""
 
     def __init__(self, info: FieldInfo, parent=None):
         super().__init__(info, parent)
-        self.combo = QtWidgets.QComboBox()
+        self.combo = ChoiceCombo()
         if info.nullable:
             self.combo.addItem(NONE_TEXT, None)
         for choice in info.choices:
-            self.combo.addItem(choice, choice)
+            self.combo.addItem(info.choice_label(choice), choice)
         self.combo.activated.connect(self._emit)
         self.layout().addWidget(self.combo, 1)
 
@@ -159,6 +205,14 @@ class ChoiceEditor(FieldEditor):
 
     def set_value(self, value: Any) -> None:
         with QtCore.QSignalBlocker(self.combo):
+            unset = self.combo.findText(CHOOSE_TEXT)
+            if value is None and not self.info.nullable:
+                if unset < 0:
+                    self.combo.insertItem(0, CHOOSE_TEXT, None)
+                self.combo.setCurrentIndex(0)
+                return
+            if unset >= 0:
+                self.combo.removeItem(unset)
             index = self.combo.findData(value)
             if index < 0 and value is not None:  # a value the flow holds but the type no longer offers
                 self.combo.addItem(f"{value} (invalid)", value)
@@ -258,6 +312,8 @@ def cell_text(info: FieldInfo, value: Any) -> str:
         return ", ".join(str(v) for v in value)
     if info.kind == "bool":
         return "yes" if value else "no"
+    if info.kind == "choice":
+        return info.choice_label(value)
     return str(value)
 
 
@@ -275,9 +331,20 @@ def cell_value(info: FieldInfo, text: str) -> Any:
         return [part.strip() for part in text.split(",") if part.strip()]
     if info.kind == "bool":
         return text.lower() in ("yes", "true", "1", "y")
-    if info.kind == "choice" and not text and info.nullable:
-        return None
+    if info.kind == "choice":
+        if not text and info.nullable:
+            return None
+        return next((c for c in info.choices if info.choice_label(c) == text), text)
     return text
+
+
+def next_name(name: str, taken: set[str]) -> str:
+    """The next free name in a series: A1 -> A2, B -> B2 (names already in the table are skipped)."""
+    stem = name.rstrip("0123456789")
+    number = int(name[len(stem):] or 1)
+    while f"{stem}{number}" in taken or f"{stem}{number}" == name:
+        number += 1
+    return f"{stem}{number}"
 
 
 class ChoiceDelegate(QtWidgets.QStyledItemDelegate):
@@ -292,7 +359,8 @@ class ChoiceDelegate(QtWidgets.QStyledItemDelegate):
         if info.kind not in ("choice", "bool"):
             return super().createEditor(parent, option, index)
         combo = QtWidgets.QComboBox(parent)
-        items = ["yes", "no"] if info.kind == "bool" else ([""] if info.nullable else []) + info.choices
+        labels = [info.choice_label(c) for c in info.choices]
+        items = ["yes", "no"] if info.kind == "bool" else ([""] if info.nullable else []) + labels
         combo.addItems(items)
         combo.activated.connect(lambda *_: self.commitData.emit(combo))
         return combo
@@ -320,7 +388,7 @@ class TableEditor(FieldEditor):
         box = QtWidgets.QVBoxLayout()
         box.setContentsMargins(0, 0, 0, 0)
         self.table = QtWidgets.QTableWidget(0, len(self.columns))
-        self.table.setHorizontalHeaderLabels([self._header(c) for c in self.columns])
+        self.table.setHorizontalHeaderLabels([c.label for c in self.columns])
         for column, child in enumerate(self.columns):
             self.table.horizontalHeaderItem(column).setToolTip(child.description)
         self.table.setItemDelegate(ChoiceDelegate(self.columns, self.table))
@@ -329,21 +397,16 @@ class TableEditor(FieldEditor):
         self.table.setMinimumHeight(120)
         self.table.itemChanged.connect(self._cell_changed)
         buttons = QtWidgets.QHBoxLayout()
-        add = QtWidgets.QPushButton("Add row")
-        remove = QtWidgets.QPushButton("Remove row")
-        add.clicked.connect(self._add_row)
-        remove.clicked.connect(self._remove_row)
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
+        self.add_button = QtWidgets.QPushButton("Add row")
+        self.remove_button = QtWidgets.QPushButton("Remove row")
+        self.add_button.clicked.connect(self._add_row)
+        self.remove_button.clicked.connect(self._remove_row)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         box.addWidget(self.table)
         box.addLayout(buttons)
         self.layout().addLayout(box)
-
-    @staticmethod
-    def _header(info: FieldInfo) -> str:
-        unit = unit_of(info.name)
-        return label_of(info.name) + (f" ({unit})" if unit else "")
 
     def _cell_changed(self, item: QtWidgets.QTableWidgetItem) -> None:
         row, column = item.row(), item.column()
@@ -353,12 +416,20 @@ class TableEditor(FieldEditor):
         self._rows[row] = {**self._rows[row], info.name: cell_value(info, item.text())}
         self._emit()
 
+    def new_row(self) -> dict[str, Any]:
+        """The row "Add row" adds: a copy of the last row with the next free name, or the first row the
+        table declares, completed with the columns' defaults."""
+        if self._rows:
+            row = dict(self._rows[-1])
+        else:
+            row = {c.name: c.default for c in self.columns if c.default is not None}
+            row.update(self.info.new_row)
+        if isinstance(row.get("name"), str) and row["name"] and self._rows:
+            row["name"] = next_name(row["name"], {str(r.get("name")) for r in self._rows})
+        return row
+
     def _add_row(self) -> None:
-        template = dict(self._rows[-1]) if self._rows else {c.name: c.default for c in self.columns
-                                                             if c.default is not None}
-        if "name" in template and isinstance(template["name"], str):
-            template["name"] = f"{template['name']}_{len(self._rows) + 1}"[:16] if template["name"] else ""
-        self._rows.append(template)
+        self._rows.append(self.new_row())
         self._emit()
 
     def _remove_row(self) -> None:
@@ -392,6 +463,16 @@ class MappingEditor(TableEditor):
         super().__init__(FieldInfo(name=info.name, kind="table", description=info.description,
                                    children=[key, target]), parent)
         self.info = info
+
+    def new_row(self) -> dict[str, Any]:
+        """The first entry the mapping declares, or a copy of the last entry under the next free name."""
+        template, flow = next(iter(self.info.new_row.items()), ("ROI", ""))
+        if self._rows:
+            template, flow = self._rows[-1].get("template_roi", template), self._rows[-1].get("flow_roi", flow)
+        taken = {str(r.get("template_roi")) for r in self._rows}
+        if template in taken:
+            template = next_name(template, taken)
+        return {"template_roi": template, "flow_roi": flow}
 
     def value(self) -> Any:
         return {row.get("template_roi", ""): row.get("flow_roi", "") for row in self._rows

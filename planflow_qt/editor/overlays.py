@@ -6,13 +6,24 @@ from collections.abc import Callable
 
 from Qt import QtCore, QtGui, QtWidgets
 
-from planflow_qt.editor.style import LOOP_ZONE, NOTE_COLOR
+from planflow_qt.editor.style import LOOP_ZONE, theme
 from planflow_qt.model.document import Note
 
 ZONE_Z = -5.0
 NOTE_Z = -10.0
 TITLE_HEIGHT = 28.0
 GRIP = 16.0
+
+
+READABLE_PX = 14.0
+"""Height on screen a frame or note title keeps when the view is zoomed out, room permitting."""
+
+
+def readable_px(painter: QtGui.QPainter, font: QtGui.QFont, room: float) -> float:
+    """A title's pixel size in scene units: its normal size, or larger when zoomed out (within `room`)."""
+    normal = float(QtGui.QFontInfo(font).pixelSize())
+    scale = max(painter.worldTransform().m11(), 1e-3)
+    return max(normal, min(READABLE_PX / scale, room * 0.8))
 
 
 class LoopZoneItem(QtWidgets.QGraphicsItem):
@@ -59,6 +70,7 @@ class LoopZoneItem(QtWidgets.QGraphicsItem):
         font = painter.font()
         font.setBold(True)
         font.setPointSizeF(10)
+        font.setPixelSize(int(readable_px(painter, font, self.PADDING + 20)))
         painter.setFont(font)
         painter.setPen(color.lighter(170))
         painter.drawText(self._rect.adjusted(12, 0, -12, -4), QtCore.Qt.AlignLeft | QtCore.Qt.AlignBottom,
@@ -120,11 +132,20 @@ class NoteItem(QtWidgets.QGraphicsItem):
         path.addRect(self._grip())
         return path
 
+    def _text_height(self, width: float) -> float:
+        """Height of the note's text under its title (what a zoomed-out title may cover)."""
+        if not self.note.text:
+            return 0.0
+        font = QtGui.QFont()
+        font.setPointSizeF(9)
+        box = QtCore.QRectF(0, 0, min(width - 20, 520), 10000)
+        return QtGui.QFontMetricsF(font).boundingRect(box, int(QtCore.Qt.TextWordWrap), self.note.text).height() + 4
+
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
         painter.save()
         painter.setRenderHint(QtGui.QPainter.Antialiasing, True)
         rect = QtCore.QRectF(QtCore.QPointF(0, 0), self._size)
-        base = QtGui.QColor(*NOTE_COLOR)
+        base = QtGui.QColor(*theme().note)
         fill = QtGui.QColor(base)
         fill.setAlpha(45)
         border = QtGui.QColor(254, 207, 42) if self.isSelected() else base.lighter(120)
@@ -142,15 +163,19 @@ class NoteItem(QtWidgets.QGraphicsItem):
         font = painter.font()
         font.setBold(True)
         font.setPointSizeF(10.5)
+        head = TITLE_HEIGHT + self._text_height(rect.width())
+        title_px = readable_px(painter, font, head)
+        zoomed_out = title_px > QtGui.QFontInfo(font).pixelSize() * 1.5
+        font.setPixelSize(int(title_px))
         painter.setFont(font)
         painter.setPen(QtGui.QColor(240, 242, 245))
-        painter.drawText(QtCore.QRectF(10, 0, rect.width() - 20, TITLE_HEIGHT),
+        painter.drawText(QtCore.QRectF(10, 0, rect.width() - 20, head if zoomed_out else TITLE_HEIGHT),
                          QtCore.Qt.AlignVCenter | QtCore.Qt.AlignLeft, self.note.title or "Note")
-        if self.note.text:
+        if self.note.text and not zoomed_out:
             font.setBold(False)
             font.setPointSizeF(9)
             painter.setFont(font)
-            painter.setPen(QtGui.QColor(200, 205, 212))
+            painter.setPen(QtGui.QColor(*theme().note_text))
             painter.drawText(QtCore.QRectF(10, TITLE_HEIGHT + 4, min(rect.width() - 20, 520), rect.height() - 40),
                              QtCore.Qt.TextWordWrap | QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft, self.note.text)
         painter.setPen(QtGui.QPen(base.lighter(150), 1.2))

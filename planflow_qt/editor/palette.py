@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from planflow_qt.catalog.colors import CATEGORY_COLORS
 from planflow_qt.catalog.registry import Registry
 from planflow_qt.catalog.spec import Category
 from planflow_qt.editor.canvas import NODE_MIME
-from planflow_qt.editor.style import CATEGORY_COLORS
 
 TYPE_ROLE = QtCore.Qt.UserRole + 1
 

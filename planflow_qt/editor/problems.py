@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from planflow_qt.catalog.describe import node_title, where_text
+from planflow_qt.catalog.registry import Registry
 from planflow_qt.editor.debounce import single_shot
 from planflow_qt.editor.document import DocumentController
-from planflow_qt.engine.problems import Problem
+from planflow_qt.engine.problems import Problem, Severity
 from planflow_qt.engine.validation import Analysis, analyze
+from planflow_qt.model.document import Flow
 
 DEBOUNCE_MS = 150
 
@@ -35,8 +38,22 @@ class Validator(QtCore.QObject):
         return self._timer.isActive()
 
 
+def problem_text(problem: Problem, flow: Flow, registry: Registry) -> str:
+    """A problem in the planner's words: `Objective: Dose (cGy): message`."""
+    node_type = registry.get(problem.node_type) if problem.node_type else None
+    node = next((n for n in flow.nodes if n.id == problem.node_id), None)
+    where = where_text(problem.field, node_type)
+    if node is None:
+        return f"{where}: {problem.message}"
+    return f"{node_title(node, node_type)}: {where}: {problem.message}"
+
+
 class ProblemsPanel(QtWidgets.QWidget):
-    """The list of problems: node, field, message; a click selects and centres the node."""
+    """The list of problems: node, field, message; a click selects and centres the node.
+
+    Notes of the last import (what a Planning-Flow conversion could not carry over) are listed after the
+    problems until another flow is opened.
+    """
 
     node_activated = QtCore.Signal(str)
     COLUMNS = ("Node", "Type", "Where", "Problem")
@@ -58,6 +75,7 @@ class ProblemsPanel(QtWidgets.QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
+        self.import_notes: list[Problem] = []
         self.table.cellClicked.connect(self._clicked)
         self.table.cellActivated.connect(self._clicked)
         layout.addWidget(self.summary)
@@ -69,9 +87,13 @@ class ProblemsPanel(QtWidgets.QWidget):
         if self.analysis is not None:
             self.show_analysis(self.analysis)
 
+    def set_import_notes(self, warnings: list[str]) -> None:
+        """List the warnings of an import (every one of them) after the problems."""
+        self.import_notes = [Problem("", "", "import", text, Severity.WARNING) for text in warnings]
+
     def show_analysis(self, analysis: Analysis) -> None:
         self.analysis = analysis
-        problems = analysis.problems + self.run_problems
+        problems = [*analysis.problems, *self.run_problems, *self.import_notes]
         errors = sum(p.is_error for p in problems)
         if problems:
             self.summary.setText(f"<b style='color:#ff6b6b'>{errors} error{'s' * (errors != 1)}</b>"
@@ -80,15 +102,20 @@ class ProblemsPanel(QtWidgets.QWidget):
         else:
             self.summary.setText("<b style='color:#5fcf6f'>No problems</b> — the flow can run")
         self.table.setRowCount(len(problems))
-        titles = {node.id: node.title for node in self.doc.flow.nodes}
+        nodes = {node.id: node for node in self.doc.flow.nodes}
+        registry = self.doc.registry
         red = QtGui.QColor(255, 120, 120)
         for row, problem in enumerate(problems):
-            node_text = f"{titles.get(problem.node_id) or problem.node_id}"
-            cells = (node_text, problem.node_type, problem.field, problem.message)
+            node_type = registry.get(problem.node_type) if problem.node_type else None
+            node = nodes.get(problem.node_id)
+            node_text = node_title(node, node_type) if node is not None else ("flow" if not problem.node_id
+                                                                             else problem.node_id)
+            type_text = node_type.spec.title if node_type else problem.node_type
+            cells = (node_text, type_text, where_text(problem.field, node_type), problem.message)
             for column, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setData(QtCore.Qt.UserRole, problem.node_id)
-                item.setToolTip(problem.format())
+                item.setToolTip(f"{node_text} ({type_text}): {cells[2]}: {problem.message}")
                 if column == 0 and problem.is_error:
                     item.setForeground(red)
                 self.table.setItem(row, column, item)

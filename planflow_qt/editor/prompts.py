@@ -29,6 +29,14 @@ class Prompts:
         return {QtWidgets.QMessageBox.Save: "save", QtWidgets.QMessageBox.Discard: "discard"}.get(
             QtWidgets.QMessageBox.StandardButton(answer), "cancel")
 
+    def stop_run(self, action: str) -> bool:
+        """Whether to stop the running flow in order to `action` (quit, open another flow...)."""
+        answer = QtWidgets.QMessageBox.question(
+            self.parent, "A flow is running",
+            f"A flow is running. Stop it after the current node and {action}?\n\n"
+            "(No: the run goes on and nothing else happens)")
+        return answer == QtWidgets.QMessageBox.Yes
+
     def recover(self, path: Path | None, recovery: Path) -> bool:
         """Whether to open the autosaved changes found in `recovery`."""
         what = f"“{path.name}”" if path else "an untitled flow"

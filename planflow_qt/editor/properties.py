@@ -1,27 +1,31 @@
 """The properties panel: a form generated from the selected node type's params model.
 
 Each change is validated through the params model at once; a refused value is reverted and the reason
-shown under the field (and in the status bar). Node-level fields: title, disabled, active rounds. With
-nothing selected, the panel edits the flow's name, author, status and description.
+shown under the field (and in the status bar). Fields that do not apply to the chosen type (a DVH volume
+on a MinDose objective) are hidden. Node-level fields: title, disabled, active rounds. With nothing
+selected, the panel edits the flow's name, author, status and description.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from Qt import QtCore, QtWidgets
 
+from planflow_qt.catalog.colors import CATEGORY_COLORS, hex_color
+from planflow_qt.catalog.fields import FieldInfo, model_fields, path_label, refusal_text
 from planflow_qt.editor.case_names import CaseNames
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.fields import FieldEditor, TextEditor, make_editor
-from planflow_qt.editor.schema import FieldInfo, fields_of
-from planflow_qt.editor.style import CATEGORY_COLORS, hex_color, label_of
 from planflow_qt.engine.validation import Analysis
 from planflow_qt.model.document import Node
 
 Path = tuple[str, ...]
 ERROR_STYLE = "color: #ff6b6b;"
+PROBLEM_STYLE = "color: #ff6b6b; border: 1px solid #8a3a3a; padding: 4px;"
+NO_PROBLEM_STYLE = "color: #9aa3ad; border: 1px solid #3a3f46; padding: 4px;"
 STATUSES = ("draft", "review", "approved", "retired")
 
 
@@ -31,6 +35,12 @@ def get_path(data: Any, path: Path, default: Any = None) -> Any:
             return default
         data = data[key]
     return data
+
+
+def planner_text(text: str, fields: list[FieldInfo]) -> str:
+    """A node type's description with its backquoted parameter names as the panel labels them."""
+    names = {f.name: f.label for f in fields}
+    return re.sub(r"`([^`]+)`", lambda m: names.get(m.group(1), m.group(1)), text)
 
 
 def set_path(data: dict, path: Path, value: Any) -> dict:
@@ -63,6 +73,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self._node_fields: dict[str, QtWidgets.QWidget] = {}
         self._problem_box: QtWidgets.QLabel | None = None
         self._analysis: Analysis | None = None
+        self._fields: list[FieldInfo] = []
+        self._conditional: list[tuple[QtWidgets.QFormLayout, FieldInfo, Path, list[QtWidgets.QWidget]]] = []
         doc.changed.connect(self.refresh)
         doc.loaded.connect(lambda: self.show_nodes([]))
         self.show_nodes([])
@@ -104,7 +116,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
     # -- building ------------------------------------------------------------------------------------------------
     def _reset(self) -> QtWidgets.QVBoxLayout:
         self._editors, self._defaults, self._errors, self._node_fields = {}, {}, {}, {}
-        self._problem_box = None
+        self._problem_box, self._fields, self._conditional = None, [], []
         body = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(10, 10, 10, 10)
@@ -177,23 +189,24 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             self._shown = node
             return
         spec = node_type.spec
+        self._fields = model_fields(spec.params)
         color = hex_color(CATEGORY_COLORS[spec.category])
         header = QtWidgets.QLabel(f"<span style='background:{color}; color:white; padding:2px 6px;'>"
                                   f"&nbsp;{spec.category.value}&nbsp;</span>&nbsp; <b style='font-size:12pt'>"
-                                  f"{spec.title}</b><br><span style='color:#9aa3ad'>{spec.type_id} · id "
-                                  f"{node.id}</span>")
+                                  f"{spec.title}</b>")
+        header.setToolTip(f"{spec.type_id} · id {node.id}")
         layout.addWidget(header)
-        doc = QtWidgets.QLabel("\n\n".join(" ".join(part.split()) for part in node_type.doc().split("\n\n")))
+        text = planner_text(node_type.doc(), self._fields)
+        doc = QtWidgets.QLabel("\n\n".join(" ".join(part.split()) for part in text.split("\n\n")))
         doc.setWordWrap(True)
         doc.setStyleSheet("color: #b8c0ca;")
         layout.addWidget(doc)
         self._problem_box = QtWidgets.QLabel()
         self._problem_box.setWordWrap(True)
-        self._problem_box.setStyleSheet("color: #ff6b6b; border: 1px solid #8a3a3a; padding: 4px;")
-        self._problem_box.setVisible(False)
+        self._problem_box.setStyleSheet(NO_PROBLEM_STYLE)
         layout.addWidget(self._problem_box)
         layout.addWidget(self._node_group())
-        params = fields_of(spec.params.model_json_schema())
+        params = self._fields
         if params:
             group = QtWidgets.QGroupBox("Parameters")
             form = QtWidgets.QFormLayout(group)
@@ -231,10 +244,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         return group
 
     def _add_field(self, form: QtWidgets.QFormLayout, info: FieldInfo, path: Path) -> None:
-        label = QtWidgets.QLabel(label_of(info.name))
+        label = QtWidgets.QLabel(info.label)
         label.setToolTip(info.description)
         if info.kind == "group":
-            group = QtWidgets.QGroupBox(label_of(info.name))
+            group = QtWidgets.QGroupBox(info.label)
             group.setToolTip(info.description)
             inner = QtWidgets.QFormLayout(group)
             for child in info.children:
@@ -259,11 +272,17 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         else:
             form.addRow(label, editor)
         form.addRow(error)
+        if info.applies_when:
+            self._conditional.append((form, info, path, [label, editor, error]))
 
     def _fill(self, node: Node) -> None:
         self._shown = node
         for path, editor in self._editors.items():
             editor.set_value(get_path(node.params, path, self._defaults[path]))
+        for form, info, path, widgets in self._conditional:
+            applies = info.applies(get_path(node.params, path[:-1], {}) if len(path) > 1 else node.params)
+            for widget in widgets:
+                form.setRowVisible(widget, applies and (widget is not widgets[2] or bool(widgets[2].text())))
         fields = self._node_fields
         if "title" in fields:
             with QtCore.QSignalBlocker(fields["title"]):
@@ -280,7 +299,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         params = set_path(node.params, path, value)
         key = ".".join(path)
         reason = self.doc.set_params(node.id, params, field=key)
-        self._set_error(key, reason)
+        self._set_error(key, refusal_text(reason, self._fields) if reason else None)
         if reason:
             self._editors[path].set_value(get_path(node.params, path, self._defaults[path]))
 
@@ -304,8 +323,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if self._problem_box is None or self._analysis is None or self.node_id is None:
             return
         problems = [p for p in self._analysis.problems if p.node_id == self.node_id]
-        self._problem_box.setText("\n".join(f"• {p.field}: {p.message}" for p in problems))
-        self._problem_box.setVisible(bool(problems))
+        lines = [f"• {path_label(self._fields, p.field)}: {p.message}" if p.field else f"• {p.message}"
+                 for p in problems]
+        self._problem_box.setText("\n".join(lines) or "No problems.")
+        self._problem_box.setStyleSheet(PROBLEM_STYLE if problems else NO_PROBLEM_STYLE)
 
     def editor(self, path: str) -> FieldEditor:
         """The editor of a parameter by dotted path (for tests and keyboard focus)."""

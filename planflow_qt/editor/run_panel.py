@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.backends.base import Backend
+from planflow_qt.catalog.describe import node_title
 from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor.dvh_plot import DvhPlot
 from planflow_qt.editor.run_worker import RunWorker
@@ -91,6 +92,9 @@ class MetricsTable(QtWidgets.QTableWidget):
             row = self._row(name, "recorded metric")
             self.setItem(row, column, QtWidgets.QTableWidgetItem(f"{value:.4g}"))
         self.resizeColumnsToContents()
+        self.scrollTo(self.model().index(0, column), QtWidgets.QAbstractItemView.PositionAtCenter)
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().maximum() if column == len(self.columns) - 1
+                                            else self.horizontalScrollBar().value())
 
     def cell_text(self, row_key: str, column_label: str) -> str:
         item = self.item(self.rows.index(row_key), self.columns.index(column_label))
@@ -107,8 +111,11 @@ class RunPanel(QtWidgets.QWidget):
 
     def __init__(self, flow_provider: Callable[[], Flow], check: Callable[[], str | None],
                  raystation_backend_factory: Callable[[], Backend] | None = None, runs_dir: Path | None = None,
-                 parent=None):
+                 parent=None, registry: Registry | None = None):
         super().__init__(parent)
+        self.registry = registry or default_registry()
+        self.titles: dict[str, str] = {}
+        self.edited_during_run = False
         self.flow_provider = flow_provider
         self.check = check
         self.raystation_backend_factory = raystation_backend_factory
@@ -147,6 +154,11 @@ class RunPanel(QtWidgets.QWidget):
         self.report_button.setEnabled(False)
         self.status = QtWidgets.QLabel("Not run yet.")
         self.status.setWordWrap(True)
+        self.edit_note = QtWidgets.QLabel("The flow was edited during this run: the run uses the flow as it was "
+                                          "when it started.")
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setStyleSheet("color: #e6b428;")
+        self.edit_note.setVisible(False)
         self.backend_combo.currentIndexChanged.connect(self._backend_changed)
         self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
@@ -170,6 +182,7 @@ class RunPanel(QtWidgets.QWidget):
         left.addLayout(form)
         left.addLayout(buttons)
         left.addWidget(self.status)
+        left.addWidget(self.edit_note)
         left.addWidget(self.log_view, 1)
         self.log_view.setMinimumHeight(30)
         self.log_view.setPlaceholderText("Run log")
@@ -227,7 +240,8 @@ class RunPanel(QtWidgets.QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out_dir = self.runs_dir / f"{_safe(flow.meta.name)}-{stamp}"
         self._reset()
-        self.plot.rois = flow_rois(flow, default_registry())
+        self.titles = {node.id: node_title(node, self.registry.get(node.type)) for node in flow.nodes}
+        self.plot.rois = flow_rois(flow, self.registry)
         self.status.setText(f"Starting on {self.backend_combo.currentText()} ({case})…")
         self.worker = RunWorker(flow, factory, out_dir, case)
         self.thread = QtCore.QThread(self)
@@ -251,7 +265,23 @@ class RunPanel(QtWidgets.QWidget):
             self.status.setText("Stopping after the current node…")
             self._log("stop requested: the run ends after the node that is running")
 
+    def clear(self) -> None:
+        """Forget the last run (another flow was opened): criteria, DVH, log and report go."""
+        if self.running:
+            return
+        self._reset()
+        self.status.setText("Not run yet.")
+
+    def flag_edit(self) -> None:
+        """Say that the flow was edited while it runs: the run goes on with the flow as it was at its start."""
+        if self.running and not self.edited_during_run:
+            self.edited_during_run = True
+            self._log("the flow was edited during the run: this run uses the flow as it was when it started")
+            self.edit_note.setVisible(True)
+
     def _reset(self) -> None:
+        self.edited_during_run = False
+        self.edit_note.setVisible(False)
         self.outcome = None
         self.events, self.snapshots, self.states = [], [], {}
         self.max_rounds = 0
@@ -277,15 +307,15 @@ class RunPanel(QtWidgets.QWidget):
             where = f"round {event.round}: " if event.round else ""
             self.node_note.emit(event.node_id, severity, f"{where}{label}{event.message}")
         where = f"[r{event.round}] " if event.round else ""
-        node = f"{event.node_id}: " if event.node_id and event.kind not in (EventKind.ROUND_STARTED,
-                                                                               EventKind.ROUND_FINISHED) else ""
+        about_node = event.node_id and event.kind not in (EventKind.ROUND_STARTED, EventKind.ROUND_FINISHED)
+        node = f"{self.titles.get(event.node_id, event.node_id)}: " if about_node else ""
         kind = event.kind.value.replace("_", " ")
         self._log(f"{time.strftime('%H:%M:%S', time.localtime(event.time))} {where}{kind:<14} {node}{event.message}")
         if event.kind is EventKind.ROUND_STARTED:
             self.status.setText(f"<b>Round {event.round}</b> — {event.message}")
         elif event.kind is EventKind.NODE_STARTED:
             round_text = f"Round {event.round} · " if event.round else ""
-            self.status.setText(f"{round_text}running <b>{event.message}</b> ({event.node_id})")
+            self.status.setText(f"{round_text}running <b>{self.titles.get(event.node_id, event.message)}</b>")
         if snapshot is not None and (not self.snapshots or self.snapshots[-1] is not snapshot):
             previous = self.snapshots[-1] if self.snapshots else None
             self.snapshots.append(snapshot)

@@ -1,28 +1,15 @@
-"""Colours and units of the editor: node colours by category, wire colours by port type, run-state colours."""
+"""Colours of the editor: run-state colours and the two themes the canvas paints with, the dark screen theme
+and the light print theme of exports (node and wire colours by category and port type are in the catalog)."""
 
 from __future__ import annotations
 
-from planflow_qt.catalog.spec import Category, PortType
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from planflow_qt.catalog.colors import PORT_COLORS, PRINT_PORT_COLORS
+from planflow_qt.catalog.spec import PortType
 from planflow_qt.engine.states import NodeState
-
-CATEGORY_COLORS: dict[Category, tuple[int, int, int]] = {
-    Category.ROI: (46, 139, 87),
-    Category.PLAN: (52, 101, 164),
-    Category.OPTIMIZATION: (196, 120, 28),
-    Category.DOSE: (178, 52, 52),
-    Category.LOOP: (124, 77, 170),
-    Category.CONDITION: (20, 140, 150),
-    Category.LOGIC: (96, 110, 125),
-    Category.FLOW: (140, 120, 60),
-}
-
-PORT_COLORS: dict[PortType, tuple[int, int, int]] = {
-    PortType.PLAN: (225, 225, 230),
-    PortType.ROI: (92, 200, 120),
-    PortType.FUNCTION: (250, 170, 60),
-    PortType.BOOL: (90, 200, 230),
-    PortType.NUMBER: (200, 140, 240),
-}
 
 STATE_COLORS: dict[str, tuple[int, int, int]] = {
     NodeState.PENDING: (130, 135, 145),
@@ -43,30 +30,39 @@ WARNING_AMBER = (230, 170, 40)
 LOOP_ZONE = (124, 77, 170)
 NOTE_COLOR = (90, 100, 115)
 
-UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("_cgy", "cGy"), ("_cm", "cm"), ("_percent", "%"), ("_deg", "°"), ("_cc", "cc"), ("_mm", "mm"),
-)
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours the canvas paints with. `decorations`: run states and problem badges are drawn."""
+
+    background: tuple[int, int, int]
+    node_body: tuple[int, int, int]
+    node_border: tuple[int, int, int]
+    port_text: tuple[int, int, int]
+    node_subtext: tuple[int, int, int]
+    note: tuple[int, int, int]
+    note_text: tuple[int, int, int]
+    wires: dict[PortType, tuple[int, int, int]]
+    decorations: bool
 
 
-def unit_of(field_name: str) -> str:
-    """The unit a parameter's name declares (`dose_cgy` -> `cGy`), or an empty string."""
-    for ending, unit in UNIT_SUFFIXES:
-        if field_name.endswith(ending):
-            return unit
-    return ""
+SCREEN = Theme(CANVAS_BACKGROUND, NODE_BODY, NODE_BORDER, NODE_TEXT, NODE_SUBTEXT, NOTE_COLOR, (200, 205, 212),
+               PORT_COLORS, True)
+PRINT = Theme((255, 255, 255), (255, 255, 255), (150, 156, 166), (40, 44, 52), (60, 66, 78), (110, 120, 136),
+              (40, 44, 52), PRINT_PORT_COLORS, False)
+_themes = [SCREEN]
 
 
-def label_of(field_name: str) -> str:
-    """A parameter name as a planner reads it: `dose_cgy` -> `Dose`, `max_rounds` -> `Max rounds`."""
-    text = field_name
-    for ending, _unit in UNIT_SUFFIXES:
-        if text.endswith(ending):
-            text = text[: -len(ending)]
-            break
-    text = text.replace("_", " ").strip()
-    return text[:1].upper() + text[1:] if text else field_name
+def theme() -> Theme:
+    """The theme being painted with."""
+    return _themes[-1]
 
 
-def hex_color(rgb: tuple[int, ...]) -> str:
-    """`(r, g, b)` as `#rrggbb`."""
-    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+@contextmanager
+def painting_with(chosen: Theme) -> Iterator[Theme]:
+    """Paint with `chosen` inside the block (an export), with the screen theme again after it."""
+    _themes.append(chosen)
+    try:
+        yield chosen
+    finally:
+        _themes.pop()

@@ -13,10 +13,12 @@ from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor import arrange, clipboard
 from planflow_qt.editor.canvas import FlowCanvas
 from planflow_qt.editor.case_names import CaseNames
+from planflow_qt.editor.commands import Change
 from planflow_qt.editor.document import DocumentController
 from planflow_qt.editor.export import export_png, export_svg
+from planflow_qt.editor.layering import layered_layout
 from planflow_qt.editor.palette import Palette
-from planflow_qt.editor.problems import ProblemsPanel, Validator
+from planflow_qt.editor.problems import ProblemsPanel, Validator, problem_text
 from planflow_qt.editor.prompts import Prompts
 from planflow_qt.editor.properties import PropertiesPanel
 from planflow_qt.editor.recovery import Autosaver, RecentFiles, default_recovery_folder, newer_recovery
@@ -30,6 +32,8 @@ from planflow_qt.model.files import flow_from_data, load_flow, read_json, save_f
 log = logging.getLogger(__name__)
 
 PASTE_OFFSET = 40.0
+GEOMETRY_KEY = "window/geometry"
+STATE_KEY = "window/state"
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -61,13 +65,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.case_label = case_label
         self.properties = PropertiesPanel(self.doc, case_names)
         self.problems = ProblemsPanel(self.doc)
-        self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir)
+        self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir,
+                                  registry=self.registry)
         self._docks()
         self._actions()
         self._menus()
         self._connect()
         self.statusBar().showMessage("Ready", 3000)
-        self.resize(1600, 1000)
+        self._restore_geometry()
         self.new_flow()
 
     # -- construction ----------------------------------------------------------------------------------------------
@@ -92,6 +97,25 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._docks_sized:  # dock sizes apply once the window is laid out
             self._docks_sized = True
             QtCore.QTimer.singleShot(0, self._size_docks)
+
+    def _restore_geometry(self) -> None:
+        """The size and docks of the last session, or most of the screen the first time (never larger than
+        the screen's available area, so the status bar stays on screen)."""
+        geometry, state = self.settings.value(GEOMETRY_KEY), self.settings.value(STATE_KEY)
+        if geometry is not None and self.restoreGeometry(geometry):
+            if state is not None:
+                self.restoreState(state)
+            self._docks_sized = state is not None
+            return
+        screen = QtGui.QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen else QtCore.QRect(0, 0, 1600, 1000)
+        size = QtCore.QSize(min(1600, int(available.width() * 0.92)), min(1000, int(available.height() * 0.92)))
+        self.resize(size)
+        self.move(available.center() - QtCore.QPoint(size.width() // 2, size.height() // 2))
+
+    def _save_geometry(self) -> None:
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.setValue(STATE_KEY, self.saveState())
 
     def _size_docks(self) -> None:
         self.resizeDocks([self.palette_dock, self.properties_dock], [210, 390], QtCore.Qt.Horizontal)
@@ -139,7 +163,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_note = self._action("Add &note", self.add_note, "Ctrl+Shift+N")
         self.act_search = self._action("Add node by &search…", self.canvas.open_search, "Tab", canvas_only=True)
         self.act_layout = self._action("&Auto-layout", self.auto_layout, "Ctrl+L",
-                                       "Arrange the selected nodes (or all) in columns by wire depth")
+                                       "Arrange the selected nodes (or all) in columns by dependency, notes with them")
         self.align_actions = [self._action(text, lambda how=how: self.align(how), shortcut)
                               for text, how, shortcut in (("Align &left", "left", "Ctrl+Shift+Left"),
                                                           ("Align &top", "top", "Ctrl+Shift+Up"),
@@ -200,6 +224,7 @@ class MainWindow(QtWidgets.QMainWindow):
         doc.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         doc.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         doc.changed.connect(self._update_title)
+        doc.changed.connect(self.run_panel.flag_edit)
         self.canvas.selection_changed.connect(self.properties.show_nodes)
         self.validator.analyzed.connect(self._analyzed)
         self.problems.node_activated.connect(self.go_to_node)
@@ -228,7 +253,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def new_flow(self) -> None:
-        if not self.maybe_save():
+        if not self._stop_run_to("start a new flow") or not self.maybe_save():
             return
         self.autosaver.discard()
         self.doc.load(Flow(meta=FlowMeta(name="Untitled flow")), None)
@@ -242,7 +267,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open(self, path: str | Path, offer_recovery: bool = True) -> bool:
         """Open a flow file (offering its recovery file when one is newer); False when it cannot be read."""
         path = Path(path)
-        if not self.maybe_save():
+        if not self._stop_run_to("open another flow") or not self.maybe_save():
             return False
         try:
             flow = load_flow(path)
@@ -281,7 +306,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Open a Planning-Flow file as a new, unsaved flow; its conversion warnings go to the status bar."""
         from planflow_qt.model.legacy.convert import load_any
 
-        if not self.maybe_save():
+        if not self._stop_run_to("import another flow") or not self.maybe_save():
             return False
         try:
             flow, warnings = load_any(path)
@@ -294,7 +319,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after_load()
         for warning in warnings:
             log.warning("%s: %s", path, warning)
-        note = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}: {warnings[0]}" if warnings else ""
+        self.problems.set_import_notes(warnings)
+        self.validator.run_now()
+        if warnings:
+            self.problems_dock.raise_()
+        note = f"; {len(warnings)} warning{'s' * (len(warnings) != 1)}, listed in Problems" if warnings else ""
         self.statusBar().showMessage(f"Imported {Path(path).name} as a new flow{note}", 15000)
         return True
 
@@ -312,6 +341,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _after_load(self) -> None:
+        self.run_panel.clear()
+        self.problems.set_import_notes([])
         self.validator.run_now()
         QtCore.QTimer.singleShot(0, self.fit)
         self._update_title()
@@ -365,11 +396,19 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
 
+    def _stop_run_to(self, action: str) -> bool:
+        """When a flow runs, ask whether to stop it to `action`; stop it if so. False when the user keeps it."""
+        if not self.run_panel.running:
+            return True
+        if not self.prompts.stop_run(action):
+            return False
+        self.run_panel.stop()
+        self.run_panel.wait(30)
+        return True
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if self.run_panel.running:
-            self.run_panel.stop()
-            self.run_panel.wait(30)
-        if self.maybe_save():
+        if self._stop_run_to("quit") and self.maybe_save():
+            self._save_geometry()
             self.autosaver.discard()
             event.accept()
         else:
@@ -453,12 +492,23 @@ class MainWindow(QtWidgets.QMainWindow):
         return sizes
 
     def auto_layout(self) -> None:
+        """Arrange the selected nodes (or all) in layered columns, the notes with them, as one step."""
         ids = self.selected() or self.doc.node_ids()
         if not ids:
             return
+        flow = self.doc.flow
         origin = min(self.doc.node(n).pos[0] for n in ids), min(self.doc.node(n).pos[1] for n in ids)
-        positions = arrange.auto_layout(self.doc.flow, self._sizes(ids), ids if self.selected() else None, origin)
-        self.doc.set_positions(positions, "auto-layout")
+        loops = self.validator.run_now().loops
+        layout = layered_layout(flow, self.registry, self._sizes(ids), loops, ids if self.selected() else None,
+                                origin)
+        change = Change(notes={i: (flow.notes[i], note) for i, note in layout.notes.items()
+                               if note != flow.notes[i]})
+        for node_id, (x, y) in layout.positions.items():
+            node = self.doc.node(node_id)
+            moved = node.model_copy(update={"pos": (round(x, 1), round(y, 1))})
+            if moved != node:
+                change.nodes[node_id] = (node, moved)
+        self.doc.push(f"auto-layout {len(change.nodes)} nodes", change)
         self.fit()
 
     def align(self, how: str) -> None:
@@ -471,7 +521,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- view ------------------------------------------------------------------------------------------------------
     def fit(self) -> None:
-        self.canvas.fit()
+        """Show the whole flow (an empty flow at 100 %)."""
+        if self.doc.flow.nodes or self.doc.flow.notes:
+            self.canvas.fit()
+        else:
+            self.canvas.actual_size()
 
     def fit_selection(self) -> None:
         ids = self.selected()
@@ -486,6 +540,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties.show_nodes([node_id])
 
     def _analyzed(self, analysis: Analysis) -> None:
+        self.canvas.refresh_summaries(self.doc.flow)
         by_node: dict[str, list[Problem]] = {}
         for problem in analysis.problems:
             by_node.setdefault(problem.node_id, []).append(problem)
@@ -503,7 +558,8 @@ class MainWindow(QtWidgets.QMainWindow):
         errors = [p for p in analysis.problems if p.is_error]
         if errors:
             self.problems_dock.raise_()
-            return f"the flow has {len(errors)} problem{'s' * (len(errors) > 1)}: first, {errors[0].format()}"
+            first = problem_text(errors[0], self.doc.flow, self.registry)
+            return f"the flow has {len(errors)} problem{'s' * (len(errors) > 1)}: first, {first}"
         self.run_dock.raise_()
         return None
 

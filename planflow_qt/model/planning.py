@@ -7,6 +7,7 @@ Units are RayStation's: dose in cGy over the whole course, lengths in cm, relati
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +15,27 @@ MAX_DOSE_CGY = 50000.0
 """The highest dose (cGy, whole course) any parameter may hold."""
 MAX_VOLUME_CC = 100000.0
 """The largest absolute volume (cc) any parameter may hold."""
+
+
+CGY = {"unit": "cGy"}
+CM = {"unit": "cm"}
+PERCENT = {"unit": "%"}
+DEGREES = {"unit": "°"}
+CC = {"unit": "cc"}
+SECONDS = {"unit": "s"}
+"""Field metadata (`json_schema_extra`) declaring a parameter's unit; the editor and the node reference read it."""
+
+
+def applies_when(field: str, *values: str) -> dict[str, dict[str, list[str]]]:
+    """Field metadata: the parameter matters only when `field` has one of `values` (the editor hides it
+    otherwise)."""
+    return {"applies_when": {field: list(values)}}
+
+
+def new_row(**values: object) -> dict[str, dict[str, object]]:
+    """Field metadata of a table: the values a row added in the editor starts with (the first one; later rows
+    copy the last row, with the next free name)."""
+    return {"new_row": values}
 
 
 class Strict(BaseModel):
@@ -44,6 +66,9 @@ class FunctionType(str, Enum):
 DVH_TYPES = {FunctionType.MIN_DVH, FunctionType.MAX_DVH}
 EUD_TYPES = {FunctionType.MIN_EUD, FunctionType.MAX_EUD, FunctionType.TARGET_EUD}
 DOSE_FALL_OFF_TYPES = {FunctionType.DOSE_FALL_OFF}
+DVH_NAMES = ("MinDvh", "MaxDvh")
+DOSE_LEVEL_TYPES = tuple(t.value for t in FunctionType
+                         if t not in (FunctionType.DOSE_FALL_OFF, FunctionType.UNIFORMITY_CONSTRAINT))
 
 
 class MarginType(str, Enum):
@@ -55,12 +80,12 @@ class Margin(Strict):
     """A margin in six directions (cm), expanding or contracting."""
 
     type: MarginType = MarginType.EXPAND
-    superior_cm: float = Field(0.0, ge=0, lt=15, description="Superior margin (cm)")
-    inferior_cm: float = Field(0.0, ge=0, lt=15, description="Inferior margin (cm)")
-    anterior_cm: float = Field(0.0, ge=0, lt=15, description="Anterior margin (cm)")
-    posterior_cm: float = Field(0.0, ge=0, lt=15, description="Posterior margin (cm)")
-    right_cm: float = Field(0.0, ge=0, lt=15, description="Right (patient) margin (cm)")
-    left_cm: float = Field(0.0, ge=0, lt=15, description="Left (patient) margin (cm)")
+    superior_cm: float = Field(0.0, ge=0, lt=15, description="Superior margin (cm)", json_schema_extra=CM)
+    inferior_cm: float = Field(0.0, ge=0, lt=15, description="Inferior margin (cm)", json_schema_extra=CM)
+    anterior_cm: float = Field(0.0, ge=0, lt=15, description="Anterior margin (cm)", json_schema_extra=CM)
+    posterior_cm: float = Field(0.0, ge=0, lt=15, description="Posterior margin (cm)", json_schema_extra=CM)
+    right_cm: float = Field(0.0, ge=0, lt=15, description="Right (patient) margin (cm)", json_schema_extra=CM)
+    left_cm: float = Field(0.0, ge=0, lt=15, description="Left (patient) margin (cm)", json_schema_extra=CM)
 
     @classmethod
     def uniform(cls, cm: float, type: MarginType = MarginType.EXPAND) -> Margin:
@@ -77,7 +102,7 @@ class RoiOperand(Strict):
     """One side of an ROI boolean: the wired ROI with further ROIs, united or intersected, then a margin."""
 
     rois: list[str] = Field(default_factory=list, description="Further ROIs (flow names) combined with the wired one")
-    combine: str = Field("Union", pattern="^(Union|Intersection)$", description="How the ROIs are combined")
+    combine: Literal["Union", "Intersection"] = Field("Union", description="How the ROIs are combined")
     margin: Margin = Field(default_factory=Margin)
 
 
@@ -98,9 +123,10 @@ class Prescription(Strict):
     """Prescribed total dose to an ROI."""
 
     roi: str
-    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)")
+    dose_cgy: float = Field(gt=0, le=20000, description="Prescribed total dose (cGy)", json_schema_extra=CGY)
     kind: PrescriptionType = PrescriptionType.DOSE_AT_VOLUME
-    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume receiving the dose, DoseAtVolume (%)")
+    volume_percent: float = Field(95.0, gt=0, le=100, description="Volume receiving the dose, DoseAtVolume (%)",
+                                  json_schema_extra=PERCENT)
 
 
 class Technique(str, Enum):
@@ -118,7 +144,7 @@ class PlanSetup(Strict):
     technique: Technique = Technique.VMAT
     fractions: int = Field(30, ge=1, le=100, description="Number of fractions")
     patient_position: str = "HeadFirstSupine"
-    dose_grid_cm: float = Field(0.3, ge=0.1, le=1.0, description="Dose grid voxel size (cm)")
+    dose_grid_cm: float = Field(0.3, ge=0.1, le=1.0, description="Dose grid voxel size (cm)", json_schema_extra=CM)
 
 
 class Direction(str, Enum):
@@ -131,18 +157,22 @@ class Arc(Strict):
 
     name: str = Field(min_length=1, max_length=16)
     energy: str = Field("6", description="Beam quality, e.g. '6' or '6 FFF'")
-    gantry_start_deg: float = Field(ge=0, lt=360, description="Start gantry angle (IEC degrees)")
-    gantry_stop_deg: float = Field(ge=0, lt=360, description="Stop gantry angle (IEC degrees)")
+    gantry_start_deg: float = Field(ge=0, lt=360, description="Start gantry angle (IEC degrees)",
+                                    json_schema_extra=DEGREES)
+    gantry_stop_deg: float = Field(ge=0, lt=360, description="Stop gantry angle (IEC degrees)",
+                                   json_schema_extra=DEGREES)
     direction: Direction = Direction.CW
-    collimator_deg: float = Field(0.0, ge=0, lt=360, description="Collimator angle (degrees)")
-    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)")
+    collimator_deg: float = Field(0.0, ge=0, lt=360, description="Collimator angle (degrees)",
+                                  json_schema_extra=DEGREES)
+    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)", json_schema_extra=DEGREES)
 
 
 class GantrySector(Strict):
     """A gantry sector no arc may deliver through, from `start_deg` clockwise to `stop_deg` (IEC degrees)."""
 
-    start_deg: float = Field(ge=0, lt=360, description="Sector start (IEC degrees, clockwise from here)")
-    stop_deg: float = Field(ge=0, lt=360, description="Sector end (IEC degrees)")
+    start_deg: float = Field(ge=0, lt=360, description="Sector start (IEC degrees, clockwise from here)",
+                             json_schema_extra=DEGREES)
+    stop_deg: float = Field(ge=0, lt=360, description="Sector end (IEC degrees)", json_schema_extra=DEGREES)
 
 
 def split_arcs(arcs: list[Arc], sectors: list[GantrySector], minimum_deg: float = 10.0) -> list[Arc]:
@@ -202,12 +232,18 @@ class BeamSettingsParams(Strict):
 
     jaw_motion: JawMotion = Field(JawMotion.AUTOMATIC, description="Automatic, jaw limits as maximum, or jaws "
                                                                    "fixed at the limits")
-    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm at the isocenter)")
-    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm at the isocenter)")
-    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm at the isocenter)")
-    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm at the isocenter)")
-    gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)")
-    max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)")
+    left_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Left jaw limit X1 (cm at the isocenter)",
+                               json_schema_extra=CM)
+    right_jaw_cm: float = Field(10.0, ge=0, le=20, description="Right jaw limit X2 (cm at the isocenter)",
+                                json_schema_extra=CM)
+    bottom_jaw_cm: float = Field(-10.0, ge=-20, le=0, description="Bottom jaw limit Y1 (cm at the isocenter)",
+                                 json_schema_extra=CM)
+    top_jaw_cm: float = Field(10.0, ge=0, le=20, description="Top jaw limit Y2 (cm at the isocenter)",
+                              json_schema_extra=CM)
+    gantry_spacing_deg: float = Field(4.0, ge=1, le=10, description="Final gantry spacing of arcs (degrees)",
+                                      json_schema_extra=DEGREES)
+    max_delivery_time_s: float = Field(90.0, gt=0, le=600, description="Maximum delivery time per arc (s)",
+                                       json_schema_extra=SECONDS)
     dual_arcs: bool = Field(False, description="Deliver each arc as two arcs")
     entrance_only: bool = Field(True, description="Photons: protect the ROI only where beams enter through it")
 
@@ -228,15 +264,16 @@ class ProtonBeam(Strict):
     """One pencil-beam scanning proton beam."""
 
     name: str = Field(min_length=1, max_length=16)
-    gantry_deg: float = Field(ge=0, lt=360, description="Gantry angle (IEC degrees)")
-    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)")
+    gantry_deg: float = Field(ge=0, lt=360, description="Gantry angle (IEC degrees)", json_schema_extra=DEGREES)
+    couch_deg: float = Field(0.0, ge=0, lt=360, description="Couch angle (degrees)", json_schema_extra=DEGREES)
     snout: str = Field("", description="Snout id, empty for none")
     range_shifter: str = Field("", description="Range shifter id, empty for none")
     spot_spacing_scale: float = Field(1.0, gt=0, le=3, description="Spot spacing (x the spot sigma)")
     layer_spacing_scale: float = Field(1.0, gt=0, le=3, description="Energy layer spacing (x the Bragg width)")
     proximal_layers: int = Field(1, ge=0, le=10, description="Extra energy layers before the target")
     distal_layers: int = Field(1, ge=0, le=10, description="Extra energy layers beyond the target")
-    lateral_margin_cm: float = Field(0.5, ge=0, le=3, description="Lateral spot margin around the target (cm)")
+    lateral_margin_cm: float = Field(0.5, ge=0, le=3, description="Lateral spot margin around the target (cm)",
+                                     json_schema_extra=CM)
 
 
 class GoalCriterion(str, Enum):
@@ -300,13 +337,14 @@ class RobustMethod(str, Enum):
 class Robustness(Strict):
     """Setup and density uncertainties for robust optimization."""
 
-    superior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty superior (cm)")
-    inferior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty inferior (cm)")
-    anterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty anterior (cm)")
-    posterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty posterior (cm)")
-    left_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty left (cm)")
-    right_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty right (cm)")
-    density_percent: float = Field(3.5, ge=0, le=20, description="Density (range) uncertainty (%)")
+    superior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty superior (cm)", json_schema_extra=CM)
+    inferior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty inferior (cm)", json_schema_extra=CM)
+    anterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty anterior (cm)", json_schema_extra=CM)
+    posterior_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty posterior (cm)", json_schema_extra=CM)
+    left_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty left (cm)", json_schema_extra=CM)
+    right_cm: float = Field(0.5, ge=0, lt=5, description="Setup uncertainty right (cm)", json_schema_extra=CM)
+    density_percent: float = Field(3.5, ge=0, le=20, description="Density (range) uncertainty (%)",
+                                   json_schema_extra=PERCENT)
     method: RobustMethod = RobustMethod.COMPOSITE_WORST_CASE
 
 
@@ -337,16 +375,25 @@ class FunctionParameters(Strict):
     `low_dose_cgy`, `low_dose_distance_cm`; UniformityConstraint uses `std_dev_percent`.
     """
 
-    type: FunctionType
-    dose_cgy: float = Field(0.0, ge=0, le=50000, description="Dose level (cGy)")
-    volume_percent: float | None = Field(None, ge=0, le=100, description="DVH volume (%)")
-    volume_cc: float | None = Field(None, ge=0, le=100000, description="DVH volume (cc)")
-    eud_a: float = Field(1.0, ge=-200, le=200, description="EUD parameter a")
-    high_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off high dose level (cGy)")
-    low_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off low dose level (cGy)")
-    low_dose_distance_cm: float = Field(1.0, ge=0, le=10, description="Fall-off low dose distance (cm)")
-    std_dev_percent: float = Field(5.0, ge=0, le=100, description="Uniformity relative standard deviation (%)")
-    weight: float = Field(1.0, ge=0, le=1e6, description="Weight (objectives only)")
+    type: FunctionType = Field(description="RayStation function type")
+    dose_cgy: float = Field(0.0, ge=0, le=50000, description="Dose level (cGy)",
+                            json_schema_extra={**CGY, **applies_when("type", *DOSE_LEVEL_TYPES)})
+    volume_percent: float | None = Field(None, ge=0, le=100, description="DVH volume (%)",
+                                         json_schema_extra={**PERCENT, **applies_when("type", *DVH_NAMES)})
+    volume_cc: float | None = Field(None, ge=0, le=100000, description="DVH volume (cc)",
+                                    json_schema_extra={**CC, **applies_when("type", *DVH_NAMES)})
+    eud_a: float = Field(1.0, ge=-200, le=200, description="EUD parameter a",
+                         json_schema_extra=applies_when("type", "MinEud", "MaxEud", "TargetEud"))
+    high_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off high dose level (cGy)",
+                                 json_schema_extra={**CGY, **applies_when("type", "DoseFallOff")})
+    low_dose_cgy: float = Field(0.0, ge=0, le=50000, description="Fall-off low dose level (cGy)",
+                                json_schema_extra={**CGY, **applies_when("type", "DoseFallOff")})
+    low_dose_distance_cm: float = Field(1.0, ge=0, le=10, description="Fall-off low dose distance (cm)",
+                                        json_schema_extra={**CM, **applies_when("type", "DoseFallOff")})
+    std_dev_percent: float = Field(5.0, ge=0, le=100, description="Uniformity relative standard deviation (%)",
+                                   json_schema_extra={**PERCENT, **applies_when("type", "UniformityConstraint")})
+    weight: float = Field(1.0, ge=0, le=1e6, description="Weight (objectives only)",
+                          json_schema_extra=applies_when("constraint", "false"))
     constraint: bool = Field(False, description="A constraint instead of an objective")
     robust: bool = Field(False, description="Optimized over the robustness scenarios")
     beams: list[str] = Field(default_factory=list, description="Restrict to these beams (empty: all)")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 
+from planflow_qt.catalog.describe import node_title
+from planflow_qt.catalog.registry import default_registry
 from planflow_qt.engine.events import EventKind, RunEvent
+from planflow_qt.engine.validation import analyze
 from planflow_qt.model.document import Flow
+from planflow_qt.report.diagram import flow_svg
 from planflow_qt.report.functions import functions_table
+from planflow_qt.report.parameters import parameters_table
 from planflow_qt.report.snapshots import FunctionRow, Snapshot
 
 STYLE = """
@@ -24,6 +28,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.pass{background:#d9f2
 pre{background:#f0f2f5;padding:8px;font-size:11.5px;max-height:480px;overflow:auto;white-space:pre-wrap}
 img{max-width:100%;border:1px solid #dde3ea;background:white}.better{color:#17692a;font-weight:600}
 .worse{color:#9b1c1c;font-weight:600}code{font-size:11.5px}
+.diagram{border:1px solid #dde3ea;background:white;overflow:auto}table.params td{border:none;padding:1px 6px}
+table.params td.label{color:#5a6775;white-space:nowrap}table.inner{margin:2px 0}table.flow>tbody>tr>td{padding:6px 8px}
 """
 
 
@@ -95,29 +101,25 @@ def _stats_table(snapshot: Snapshot | None) -> str:
             f"<th>D0.03cc (cGy)</th></tr>{rows}</table>")
 
 
-def _flow_table(flow: Flow) -> str:
-    rows = []
-    for node in flow.nodes:
-        params = json.dumps(node.params, ensure_ascii=False, separators=(", ", ": "))
-        flags = " ".join(f for f, on in (("disabled", node.disabled),
-                                         (f"rounds {node.active_rounds}", node.active_rounds != "all")) if on)
-        rows.append(f"<tr><td><code>{escape(node.id)}</code></td><td>{escape(node.title)}</td>"
-                    f"<td><code>{escape(node.type)}</code></td><td>{escape(flags)}</td>"
-                    f"<td><code>{escape(params)}</code></td></tr>")
-    wires = ", ".join(f"{e.src[0]}.{e.src[1]} &rarr; {e.dst[0]}.{e.dst[1]}" for e in flow.edges)
-    return (f"<table><tr><th>id</th><th>title</th><th>type</th><th>flags</th><th>parameters</th></tr>"
-            f"{''.join(rows)}</table><details><summary>{len(flow.edges)} wires</summary><p class='meta'>"
-            f"{escape(wires).replace('&amp;rarr;', '&rarr;')}</p></details>")
+def _flow_section(flow: Flow) -> str:
+    """The diagram of the flow and its nodes' parameters by name and unit."""
+    registry = default_registry()
+    loops = analyze(flow, registry).loops
+    wires = ", ".join(f"{e.src[0]}.{e.src[1]} → {e.dst[0]}.{e.dst[1]}" for e in flow.edges)
+    return (f"<h2 id='flow-diagram'>The flow: diagram</h2><div class='diagram'>{flow_svg(flow, registry, loops)}</div>"
+            f"<h2>The flow: nodes and parameters</h2>{parameters_table(flow, registry)}"
+            f"<details><summary>{len(flow.edges)} wires (node ids)</summary><p class='meta'>{escape(wires)}</p>"
+            "</details>")
 
 
-def _log(events: list[RunEvent]) -> str:
+def _log(events: list[RunEvent], titles: dict[str, str]) -> str:
     lines = []
     for e in events:
         if e.kind in (EventKind.NODE_STARTED,):
             continue
         stamp = datetime.fromtimestamp(e.time).strftime("%H:%M:%S")
         where = f"[r{e.round}] " if e.round else ""
-        node = f"{e.node_id} " if e.node_id else ""
+        node = f"{titles.get(e.node_id, e.node_id)}: " if e.node_id else ""
         lines.append(f"{stamp} {where}{e.kind.value:<15} {node}{e.message}")
     return f"<pre>{escape(chr(10).join(lines))}</pre>"
 
@@ -154,7 +156,9 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
         parts.append(f"<h2>{escape(name)}</h2>{_img(png, name)}")
     final = run.snapshots[-1] if run.snapshots else None
     parts.append(f"<h2>Dose statistics of the final plan</h2>{_stats_table(final)}")
-    parts.append(f"<h2>The flow: nodes and parameters</h2>{_flow_table(run.flow)}")
-    parts.append(f"<h2>Run log</h2>{_log(run.events)}")
+    parts.append(_flow_section(run.flow))
+    registry = default_registry()
+    titles = {n.id: node_title(n, registry.get(n.type)) for n in run.flow.nodes}
+    parts.append(f"<h2>Run log</h2>{_log(run.events, titles)}")
     parts.append("</body></html>")
     return "\n".join(parts)

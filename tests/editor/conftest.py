@@ -15,6 +15,7 @@ class FakePrompts:
     def __init__(self):
         self.asked: list[tuple] = []
         self.save_answer = "discard"
+        self.stop_answer = True
         self.recover_answer = True
         self.next_path: Path | None = None
         self.errors: list[tuple[str, str]] = []
@@ -22,6 +23,10 @@ class FakePrompts:
     def save_changes(self, name):
         self.asked.append(("save_changes", name))
         return self.save_answer
+
+    def stop_run(self, action):
+        self.asked.append(("stop_run", action))
+        return self.stop_answer
 
     def recover(self, path, recovery):
         self.asked.append(("recover", path, recovery))
