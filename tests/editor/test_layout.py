@@ -60,9 +60,9 @@ def test_zoomed_out_nodes_show_their_title_and_hide_ports(lung, qtbot):
     lung.fit()
     qtbot.wait(50)
     item = lung.canvas.node_view("fn01").view
-    lung.canvas.viewport_widget().viewport().repaint()
+    lung.canvas.viewer().viewport().repaint()
     assert lung.viewer.transform().m11() < 0.6
     assert item._proxy_mode and item.overview_text().startswith("PTV · MinDose")
     lung.canvas.zoom_on("fn01", 1.0)
-    lung.canvas.viewport_widget().viewport().repaint()
+    lung.canvas.viewer().viewport().repaint()
     assert not item._proxy_mode
