@@ -6,7 +6,9 @@ measured number. Every evaluation is recorded as a metric of the round under the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
@@ -48,15 +50,11 @@ class DvhCondition(NodeType):
 
     spec = NodeSpec("cond.dvh", "DVH condition", Category.CONDITION, DvhConditionParams,
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(RESULT, VALUE),
-                    needs=frozenset({PlanState.DOSE}))
+                    needs=frozenset({PlanState.DOSE}), summary_roi="roi")
 
     @classmethod
     def summary(cls, params) -> str:
         return f"{params.short_name()} {params.comparison.value} {params.threshold:g}"
-
-    @classmethod
-    def wired_summary(cls, params: DvhConditionParams, rois: dict[str, str]) -> str:
-        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
 
     @classmethod
     def backend_needs(cls, params: DvhConditionParams) -> list[BackendNeed]:
@@ -273,30 +271,34 @@ class Compare(NodeType):
 BOOLS = Port("inputs", PortType.BOOL, multi=True)
 
 
-class And(NodeType):
+class _Combine(NodeType):
+    """Conditions combined by `combine` (all / any)."""
+
+    combine: ClassVar[Callable[[list[bool]], bool]]
+
+    @classmethod
+    def run(cls, ctx, params, inputs):
+        return {"result": cls.combine(inputs["inputs"])}
+
+
+class And(_Combine):
     """True when every wired condition is true (false when one is false or was skipped).
 
     Wire any number of conditions into it, e.g. "lungs V2000 > 28 %" AND "round >= 2".
     """
 
     spec = NodeSpec("logic.and", "AND", Category.LOGIC, NoParams, inputs=(BOOLS,), outputs=(RESULT,))
-
-    @classmethod
-    def run(cls, ctx, params, inputs):
-        return {"result": all(inputs["inputs"])}
+    combine = all
 
 
-class Or(NodeType):
+class Or(_Combine):
     """True when at least one wired condition is true (a skipped condition counts as false).
 
     Wire any number of conditions into it, e.g. "heart Dmean > 2500" OR "cord D0.03cc > 4500".
     """
 
     spec = NodeSpec("logic.or", "OR", Category.LOGIC, NoParams, inputs=(BOOLS,), outputs=(RESULT,))
-
-    @classmethod
-    def run(cls, ctx, params, inputs):
-        return {"result": any(inputs["inputs"])}
+    combine = any
 
 
 class Not(NodeType):

@@ -80,16 +80,13 @@ class Prescription(NodeType):
 
     spec = NodeSpec("plan.prescription", "Prescription", Category.PLAN, PrescriptionParams,
                     inputs=(PLAN, Port("roi", PortType.ROI)), outputs=(PLAN,),
-                    roles=frozenset({Role.PRESCRIPTION}), gives=frozenset({PlanState.PRESCRIPTION}))
+                    roles=frozenset({Role.PRESCRIPTION}), gives=frozenset({PlanState.PRESCRIPTION}),
+                    summary_roi="roi")
 
     @classmethod
     def summary(cls, params) -> str:
         kind = {"DoseAtVolume": f"D{params.volume_percent:g}%", "MedianDose": "median", "AverageDose": "mean"}
         return f"{kind.get(params.kind.value, params.kind.value)} = {params.dose_cgy:g} cGy"
-
-    @classmethod
-    def wired_summary(cls, params: PrescriptionParams, rois: dict[str, str]) -> str:
-        return " · ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
 
     @classmethod
     def run(cls, ctx, params: PrescriptionParams, inputs):

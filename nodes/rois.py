@@ -149,15 +149,11 @@ class RoiRing(_CreatesRoi):
     """
 
     spec = NodeSpec("roi.ring", "Ring", Category.ROI, RingParams,
-                    inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True)
+                    inputs=(Port("roi", PortType.ROI),), outputs=(ROI_OUT,), gated=True, summary_roi="roi")
 
     @classmethod
     def summary(cls, params) -> str:
         return f"→ {params.name} ({params.inward_cm:g} in, {params.outward_cm:g} out cm)"
-
-    @classmethod
-    def wired_summary(cls, params: RingParams, rois: dict[str, str]) -> str:
-        return " ".join(p for p in (rois.get("roi", ""), cls.summary(params)) if p)
 
     @classmethod
     def run(cls, ctx, params: RingParams, inputs):

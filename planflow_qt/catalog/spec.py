@@ -100,7 +100,7 @@ class NodeSpec:
     they acted (an adjustment that matched no function), which counts for a loop's stop-when-idle rule.
     `legacy_ids` are former type ids that still load; `roles` say what else the program must know the node is;
     `needs` is what the plan must have before the node runs, `gives` what it has after (see
-    `NodeType.requires`).
+    `NodeType.requires`); the ROI wired to the input `summary_roi` leads the node's summary on the canvas.
     """
 
     type_id: str
@@ -113,6 +113,7 @@ class NodeSpec:
     self_gated: bool = False
     legacy_ids: tuple[str, ...] = ()
     roles: frozenset[Role] = frozenset()
+    summary_roi: str | None = None
     needs: frozenset[PlanState] = frozenset()
     gives: frozenset[PlanState] = frozenset()
     doc: str = field(default="", compare=False)
@@ -209,8 +210,9 @@ class NodeType:
     @classmethod
     def wired_summary(cls, params: Any, rois: dict[str, str]) -> str:
         """The summary naming the ROIs wired into the node (input name -> flow ROI name); the canvas and the
-        report show this one. By default the plain summary."""
-        return cls.summary(params)
+        report show this one. By default the plain summary, led by the ROI wired to the spec's `summary_roi`."""
+        lead = rois.get(cls.spec.summary_roi, "") if cls.spec.summary_roi else ""
+        return " · ".join(part for part in (lead, cls.summary(params)) if part)
 
     @classmethod
     def backend_needs(cls, params: Any) -> list[BackendNeed]:
