@@ -205,7 +205,7 @@ class NodeType:
         """What this node, with these parameters, needs before it runs: plan states given upstream (an
         isocenter before beams) and optional inputs made necessary (an ROI for an ROI-centre isocenter).
         Validation refuses a flow where a requirement is not met. By default: the spec's `needs`."""
-        return [Requirement(state) for state in cls.spec.needs]
+        return [Requirement(state) for state in PlanState if state in cls.spec.needs]
 
     @classmethod
     def wired_summary(cls, params: Any, rois: dict[str, str]) -> str:
