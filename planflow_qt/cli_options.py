@@ -19,7 +19,7 @@ class BadOption(ValueError):
 
 def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None) -> list[str]:
     """What is wrong with the options choosing a simulated patient (empty when nothing is)."""
-    from planflow_qt.backends.simulated.phantoms import CASES
+    from planflow_qt.patients.phantoms import CASES
 
     problems = []
     if case is not None and case not in CASES:

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import ndimage, sparse, special
 
 from planflow_qt.backends.simulated.beams import SAD_MM, ControlPoint, beam_frame
-from planflow_qt.backends.simulated.grid import Grid
+from planflow_qt.patients.grid import Grid
 
 log = logging.getLogger(__name__)
 
