@@ -31,6 +31,18 @@ def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None
     return problems
 
 
+def patient_option_problems(backend: str, grid_mm: float, seed: int | None) -> list[str]:
+    """What is wrong with the options given with a DICOM patient (empty when nothing is)."""
+    problems = []
+    if backend != "simulated":
+        problems.append(f"--patient plans offline: it needs --backend simulated, not {backend}")
+    if not (math.isfinite(grid_mm) and GRID_MM[0] <= grid_mm <= GRID_MM[1]):
+        problems.append(f"--grid {grid_mm:g}: the simulated dose grid must be {GRID_MM[0]:g} to {GRID_MM[1]:g} mm")
+    if seed is not None:
+        problems.append("--seed draws a phantom patient: leave it out with --patient")
+    return problems
+
+
 def forget_interrupt() -> None:
     """Start a command with no Ctrl+C pending."""
     _interrupted.clear()

@@ -111,7 +111,7 @@ class SimulatedBackend:
 
     name = "simulated"
     evaluates_scenarios = True
-    exports_dicom = False
+    exports_dicom = True
 
     def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
                  params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
@@ -335,9 +335,21 @@ class SimulatedBackend:
         plan.beam_settings = settings
 
     def export_dicom(self, folder: str) -> None:
-        """Not offered yet: the simulated patient has no DICOM identity to export."""
-        raise BackendError("DICOM export from the simulated patient is not available: the node runs on "
-                           "RayStation only")
+        """Write the current plan as DICOM RT into `folder`: RTPLAN, RTDOSE of its total dose and RTSTRUCT of
+        every ROI (the case's and the helpers), referencing the patient's study and frame of reference."""
+        from planflow_qt.patients.dicom_export import PlanExport, export_plan
+        from planflow_qt.patients.errors import PatientError
+
+        plan = self._current()
+        export = PlanExport(setup=plan.setup, dose_cgy=self._full_dose(), grid=self.patient.grid,
+                            prescription=plan.prescription, iso_mm=plan.iso_mm, arcs=list(plan.arcs),
+                            proton_beams=list(plan.proton_beams))
+        rois = {n: m for n, m in self._rois.items() if m.any()}
+        try:
+            paths = export_plan(folder, self.patient, export, rois, {n: self._roi_info[n][0] for n in rois})
+        except PatientError as exc:
+            raise BackendError(str(exc)) from None
+        log.info("DICOM RT written: %s", ", ".join(str(p) for p in paths.values()))
 
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
         """Iterations, tolerance and dose settings of the optimization."""

@@ -1,0 +1,91 @@
+"""From the CT grid to the dose grid: the fraction of each dose voxel an ROI (or the body) fills.
+
+A dose voxel's fraction is the mean of the CT voxels within its footprint (a box filter as wide as the dose
+voxel), read at the dose voxel's center; a dose voxel belongs to the ROI when more than half of it does. An ROI
+too small to fill half of any dose voxel keeps the voxel it fills most, so small helper ROIs never vanish.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from planflow_qt.patients.ct import CtImage
+from planflow_qt.patients.grid import Grid
+from planflow_qt.patients.structures import RoiRaster
+
+INSIDE = 0.5
+
+
+def dose_grid(ct: CtImage, voxel_mm: float) -> Grid:
+    """The dose grid of cubic `voxel_mm` voxels over the CT: same center, as many voxels as fit its extent."""
+    shape = tuple(max(1, round(e / voxel_mm)) for e in ct.extent_mm)
+    center = ct.center_mm
+    origin = tuple(float(c - (n - 1) * voxel_mm / 2.0) for c, n in zip(center, shape, strict=True))
+    return Grid(shape=shape, voxel_mm=float(voxel_mm), origin_mm=origin)
+
+
+def _footprint(ct: CtImage, grid: Grid) -> tuple[int, int, int]:
+    return tuple(max(1, round(grid.voxel_mm / s)) for s in ct.spacing_mm)
+
+
+def _coordinates(ct: CtImage, grid: Grid, size: tuple[int, int, int], box=None):
+    """CT index coordinates (per axis) of the dose voxel centers, shifted for an even-sized box filter
+    (`uniform_filter` centers an even window half a voxel low)."""
+    out = []
+    for axis in range(3):
+        centers = grid.origin_mm[axis] + grid.voxel_mm * np.arange(grid.shape[axis])
+        index = (centers - ct.origin_mm[axis]) / ct.spacing_mm[axis]
+        if size[axis] % 2 == 0:
+            index = index + 0.5
+        if box is not None:
+            index = index - box[axis].start
+        out.append(index)
+    return out
+
+
+def _sample(volume: np.ndarray, coords: list[np.ndarray], cval: float) -> np.ndarray:
+    """`volume` linearly interpolated at the outer product of per-axis coordinates (only where they fall)."""
+    inside = [np.flatnonzero((c >= -0.5) & (c <= n - 0.5)) for c, n in zip(coords, volume.shape, strict=True)]
+    out = np.full(tuple(len(c) for c in coords), cval, dtype=np.float32)
+    if any(i.size == 0 for i in inside):
+        return out
+    mesh = np.meshgrid(*(np.clip(c[i], 0, n - 1) for c, i, n in zip(coords, inside, volume.shape, strict=True)),
+                       indexing="ij")
+    values = ndimage.map_coordinates(volume, mesh, order=1, mode="nearest")
+    out[np.ix_(*inside)] = values
+    return out
+
+
+def fraction_on_grid(ct: CtImage, grid: Grid, box: tuple[slice, slice, slice], mask: np.ndarray) -> np.ndarray:
+    """The fraction (0-1) of each dose voxel that a mask on the CT grid (within `box`) fills."""
+    size = _footprint(ct, grid)
+    pad = [s // 2 + 1 for s in size]
+    padded = np.pad(mask.astype(np.float32), [(p, p) for p in pad])
+    smooth = ndimage.uniform_filter(padded, size=size, mode="constant")
+    shifted = tuple(slice(b.start - p, b.stop + p) for b, p in zip(box, pad, strict=True))
+    return _sample(smooth, _coordinates(ct, grid, size, shifted), 0.0)
+
+
+def roi_on_grid(ct: CtImage, grid: Grid, roi: RoiRaster) -> np.ndarray:
+    """The ROI's mask on the dose grid: voxels more than half inside; an ROI filling no voxel by half keeps the
+    voxel it fills most."""
+    fraction = fraction_on_grid(ct, grid, roi.box, roi.mask)
+    mask = fraction >= INSIDE
+    if not mask.any() and fraction.max() > 0:
+        mask[np.unravel_index(int(np.argmax(fraction)), fraction.shape)] = True
+    return mask
+
+
+def density_on_grid(ct: CtImage, grid: Grid, density_ct: np.ndarray, body_ct: np.ndarray,
+                    body: np.ndarray) -> np.ndarray:
+    """Relative electron density on the dose grid: the mean density of the body's part of each voxel (air and
+    couch outside the body count for nothing), 0 outside the body."""
+    size = _footprint(ct, grid)
+    coords = _coordinates(ct, grid, size)
+    weighted = ndimage.uniform_filter(np.where(body_ct, density_ct, np.float32(0)), size=size, mode="nearest")
+    tissue = _sample(weighted, coords, 0.0)
+    del weighted
+    share = _sample(ndimage.uniform_filter(body_ct.astype(np.float32), size=size, mode="nearest"), coords, 0.0)
+    density = np.where(body & (share > 0), tissue / np.maximum(share, 1e-6), 0.0).astype(np.float32)
+    return density
