@@ -52,6 +52,9 @@ def patient_folders(paths: list[Path]) -> list[Path]:
 
 
 def _is_dicom(path: Path) -> bool:
+    """A DICOM file by its `DICM` prefix, or by its `.dcm` name (older exports write no prefix)."""
+    if path.suffix.lower() == ".dcm":
+        return True
     try:
         with path.open("rb") as handle:
             handle.seek(128)
@@ -60,18 +63,35 @@ def _is_dicom(path: Path) -> bool:
         return False
 
 
-def _read_headers(folder: Path, notes: list[str]) -> tuple[dict[str, list[Path]], list[Path]]:
-    """CT slice paths by series UID, and the RTSTRUCT paths, of the DICOM files under `folder`."""
+def _header(path: Path):
+    """The dataset of a file without its pixel data, or None when it is not DICOM; files without the `DICM`
+    prefix are read when they hold a modality."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
+    failures = (InvalidDicomError, OSError, EOFError, ValueError, TypeError, KeyError, AttributeError,
+                IndexError, OverflowError, NotImplementedError)
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except InvalidDicomError:
+        pass
+    except failures:
+        return None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        return ds if "Modality" in ds else None
+    except failures:
+        return None
+
+
+def _read_headers(folder: Path, notes: list[str]) -> tuple[dict[str, list[Path]], list[Path]]:
+    """CT slice paths by series UID, and the RTSTRUCT paths, of the DICOM files under `folder`."""
     series: dict[str, list] = {}
     structures: list = []
     ignored: Counter = Counter()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+        ds = _header(path)
+        if ds is None:
             ignored["not DICOM"] += 1
             continue
         modality = str(ds.get("Modality", "") or "").upper()
@@ -130,12 +150,12 @@ def _read(folder: Path, grid_mm: float, calibration: Calibration) -> Patient:
     notes: list[str] = []
     series, structures = _read_headers(folder, notes)
     ct_paths, rs_path = _choose(folder, series, structures)
-    slices = [(path, pydicom.dcmread(path)) for path in ct_paths]
+    slices = [(path, pydicom.dcmread(path, force=True)) for path in ct_paths]
     first = slices[0][1]
     frame_uid = str(first.get("FrameOfReferenceUID", "") or "")
     ct, geometry, instance_uids = read_ct(slices, notes)
     del slices
-    rs = pydicom.dcmread(rs_path)
+    rs = pydicom.dcmread(rs_path, force=True)
     check_frame(rs, rs_path, frame_uid)
     structure_set = read_structures(rs, rs_path, ct, notes)
     grid = dose_grid(ct, grid_mm)

@@ -1,7 +1,8 @@
 """From the CT grid to the dose grid: the fraction of each dose voxel an ROI (or the body) fills.
 
 A dose voxel's fraction is the mean of the CT voxels within its footprint (a box filter as wide as the dose
-voxel), read at the dose voxel's center; a dose voxel belongs to the ROI when more than half of it does. An ROI
+voxel), read at the dose voxel's center; a dose voxel belongs to the ROI when more than half of it does (ties
+are broken by a wider box, see `roi_on_grid`). An ROI
 too small to fill half of any dose voxel keeps the voxel it fills most, so small helper ROIs never vanish.
 """
 
@@ -15,6 +16,7 @@ from planflow_qt.patients.grid import Grid
 from planflow_qt.patients.structures import RoiRaster
 
 INSIDE = 0.5
+TIE = 1e-4
 
 
 def dose_grid(ct: CtImage, voxel_mm: float) -> Grid:
@@ -57,9 +59,11 @@ def _sample(volume: np.ndarray, coords: list[np.ndarray], cval: float) -> np.nda
     return out
 
 
-def fraction_on_grid(ct: CtImage, grid: Grid, box: tuple[slice, slice, slice], mask: np.ndarray) -> np.ndarray:
-    """The fraction (0-1) of each dose voxel that a mask on the CT grid (within `box`) fills."""
-    size = _footprint(ct, grid)
+def fraction_on_grid(ct: CtImage, grid: Grid, box: tuple[slice, slice, slice], mask: np.ndarray,
+                     widen: int = 1) -> np.ndarray:
+    """The fraction (0-1) of each dose voxel that a mask on the CT grid (within `box`) fills; with `widen` 2,
+    of a box twice as wide around each dose voxel's center."""
+    size = tuple(s * widen for s in _footprint(ct, grid))
     pad = [s // 2 + 1 for s in size]
     padded = np.pad(mask.astype(np.float32), [(p, p) for p in pad])
     smooth = ndimage.uniform_filter(padded, size=size, mode="constant")
@@ -68,10 +72,15 @@ def fraction_on_grid(ct: CtImage, grid: Grid, box: tuple[slice, slice, slice], m
 
 
 def roi_on_grid(ct: CtImage, grid: Grid, roi: RoiRaster) -> np.ndarray:
-    """The ROI's mask on the dose grid: voxels more than half inside; an ROI filling no voxel by half keeps the
-    voxel it fills most."""
+    """The ROI's mask on the dose grid: voxels more than half inside. A voxel exactly half inside (the surface
+    through its center, common when the CT voxels divide the dose voxel evenly) is inside when the ROI fills at
+    least half of a box twice as wide around it: out on a convex surface, in on a concave one. An ROI filling
+    no voxel by half keeps the voxel it fills most."""
     fraction = fraction_on_grid(ct, grid, roi.box, roi.mask)
-    mask = fraction >= INSIDE
+    mask = fraction > INSIDE + TIE
+    ties = np.abs(fraction - INSIDE) <= TIE
+    if ties.any():
+        mask |= ties & (fraction_on_grid(ct, grid, roi.box, roi.mask, widen=2) >= INSIDE - TIE)
     if not mask.any() and fraction.max() > 0:
         mask[np.unravel_index(int(np.argmax(fraction)), fraction.shape)] = True
     return mask
