@@ -115,6 +115,20 @@ def _slice_z(ds, path: Path) -> tuple[float, float, float]:
     return x, y, z
 
 
+def _rescale(ds, keyword: str, default: float, path: Path) -> float:
+    """An optional rescale number of a slice (`default` when absent)."""
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number):
+        raise PatientError(f"{path}: {keyword} {value!r} is not a number: export the series again")
+    return number
+
+
 def _pixels_hu(ds, path: Path, geometry: SliceGeometry) -> np.ndarray:
     """One slice's HU as [x, y] along +x, +y."""
     try:
@@ -125,10 +139,7 @@ def _pixels_hu(ds, path: Path, geometry: SliceGeometry) -> np.ndarray:
     if pixels.shape != (geometry.rows, geometry.columns):
         raise PatientError(f"{path}: pixel data of shape {pixels.shape} for {geometry.rows} x {geometry.columns} "
                            "pixels: export the series again")
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    if not (np.isfinite(slope) and np.isfinite(intercept)):
-        raise PatientError(f"{path}: RescaleSlope / RescaleIntercept are not numbers: export the series again")
+    slope, intercept = _rescale(ds, "RescaleSlope", 1.0, path), _rescale(ds, "RescaleIntercept", 0.0, path)
     hu = np.clip(np.rint(pixels.astype(np.float32) * slope + intercept), *HU_RANGE).astype(np.int16)
     hu = hu.T  # [column, row] = [x, y]
     return hu[:: geometry.x_sign, :: geometry.y_sign]

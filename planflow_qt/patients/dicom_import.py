@@ -117,7 +117,7 @@ def _choose(folder: Path, series: dict[str, list], structures: list[Path]) -> tu
         raise PatientError(f"{folder}: no RTSTRUCT found: export the structure set drawn on the CT into the "
                            "patient folder")
     if len(structures) > 1:
-        raise PatientError(f"{folder}: {len(structures)} RTSTRUCT files ({', '.join(p.name for p, _ in structures)}):"
+        raise PatientError(f"{folder}: {len(structures)} RTSTRUCT files ({', '.join(p.name for p in structures)}):"
                            " keep the one to plan on")
     return next(iter(series.values())), structures[0]
 
@@ -133,28 +133,32 @@ def read_patient(folder: str | Path, grid_mm: float = 5.0, calibration: Calibrat
         raise PatientError(f"{folder}: no such patient folder: give a folder holding a CT series and an RTSTRUCT")
     if not (np.isfinite(grid_mm) and grid_mm > 0):
         raise PatientError(f"dose grid {grid_mm} mm: give a positive voxel size")
+    reading = [folder]
     try:
-        return _read(folder, grid_mm, calibration or Calibration.default())
+        return _read(folder, grid_mm, calibration or Calibration.default(), reading)
     except PatientError:
         raise
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a damaged header pydicom accepted and later choked on
-        raise PatientError(f"{folder}: a DICOM file is damaged ({type(exc).__name__}: {exc}): export the patient "
+        raise PatientError(f"{reading[0]}: damaged DICOM ({type(exc).__name__}: {exc}): export the patient "
                            "again") from exc
 
 
-def _read(folder: Path, grid_mm: float, calibration: Calibration) -> Patient:
+def _read(folder: Path, grid_mm: float, calibration: Calibration, reading: list[Path]) -> Patient:
+    """Read the patient; `reading[0]` is the file being read (or the folder), for the message of a failure."""
     import pydicom
 
     notes: list[str] = []
     series, structures = _read_headers(folder, notes)
     ct_paths, rs_path = _choose(folder, series, structures)
+    reading[0] = ct_paths[0].parent
     slices = [(path, pydicom.dcmread(path, force=True)) for path in ct_paths]
     first = slices[0][1]
     frame_uid = str(first.get("FrameOfReferenceUID", "") or "")
     ct, geometry, instance_uids = read_ct(slices, notes)
     del slices
+    reading[0] = rs_path
     rs = pydicom.dcmread(rs_path, force=True)
     check_frame(rs, rs_path, frame_uid)
     structure_set = read_structures(rs, rs_path, ct, notes)

@@ -147,7 +147,7 @@ def read_structures(ds, path: Path, ct: CtImage, notes: list[str]) -> StructureS
     rasters = []
     for number, name in names.items():
         if not contours[number]:
-            if name not in pois:
+            if name not in pois and name not in skipped:
                 notes.append(f"ROI {name}: no contour, skipped")
             continue
         raster = _rasterize(name, types.get(number, "Organ"), contours[number], ct, path)
