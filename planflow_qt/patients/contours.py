@@ -18,13 +18,15 @@ from planflow_qt.patients.grid import Grid
 SUPERSAMPLE = 4
 
 
-def slice_contours(mask_xy: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray) -> list[np.ndarray]:
-    """Closed contours (n x 2 arrays of x, y mm, not repeating the first point) of one slice [x, y]."""
+def slice_contours(mask_xy: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray,
+                   supersample: int = SUPERSAMPLE) -> list[np.ndarray]:
+    """Closed contours (n x 2 arrays of x, y mm, not repeating the first point) of one slice [x, y], drawn on
+    the mask subdivided `supersample` times per voxel (1: between voxel centers)."""
     from contourpy import LineType, contour_generator
 
     if not mask_xy.any():
         return []
-    k = SUPERSAMPLE
+    k = supersample
     h_x, h_y = x_mm[1] - x_mm[0] if len(x_mm) > 1 else 1.0, y_mm[1] - y_mm[0] if len(y_mm) > 1 else 1.0
     padded = np.pad(mask_xy, 1).repeat(k, axis=0).repeat(k, axis=1).astype(np.float32)
     xs = x_mm[0] - 1.5 * h_x + (np.arange(padded.shape[0]) + 0.5) * h_x / k
@@ -44,13 +46,15 @@ def _corners(polygon: np.ndarray) -> np.ndarray:
     return polygon[keep] if keep.sum() >= 3 else polygon
 
 
-def mask_contours(mask: np.ndarray, grid: Grid, planes_mm: Sequence[float] = ()) -> list[tuple[float, np.ndarray]]:
+def mask_contours(mask: np.ndarray, grid: Grid, planes_mm: Sequence[float] = (),
+                  supersample: int = SUPERSAMPLE) -> list[tuple[float, np.ndarray]]:
     """(z mm, contour) of every axial slice of a mask on `grid`; with `planes_mm` (the z of the CT slices) on
     each of those planes instead, from the grid slice nearest to it, as structure sets are drawn on the CT."""
     x_mm, y_mm, z_mm = (grid.origin_mm[a] + grid.voxel_mm * np.arange(grid.shape[a]) for a in range(3))
     occupied = set(np.flatnonzero(mask.any(axis=(0, 1))).tolist())
     if not len(planes_mm):
-        return [(float(z_mm[k]), c) for k in sorted(occupied) for c in slice_contours(mask[:, :, k], x_mm, y_mm)]
+        return [(float(z_mm[k]), c) for k in sorted(occupied)
+                for c in slice_contours(mask[:, :, k], x_mm, y_mm, supersample)]
     cache: dict[int, list[np.ndarray]] = {}
     out = []
     for z in planes_mm:
@@ -58,6 +62,6 @@ def mask_contours(mask: np.ndarray, grid: Grid, planes_mm: Sequence[float] = ())
         if k not in occupied:
             continue
         if k not in cache:
-            cache[k] = slice_contours(mask[:, :, k], x_mm, y_mm)
+            cache[k] = slice_contours(mask[:, :, k], x_mm, y_mm, supersample)
         out += [(float(z), c) for c in cache[k]]
     return out

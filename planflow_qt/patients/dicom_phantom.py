@@ -60,26 +60,28 @@ def write_patient_dicom(patient: Patient, folder: str | Path, calibration: Calib
     first_y = grid.origin_mm[1] if y_sign > 0 else grid.origin_mm[1] + grid.voxel_mm * (grid.shape[1] - 1)
     for k, z in enumerate(z_mm):
         pixels = (hu[::x_sign, ::y_sign, k].T.astype(np.int32) + HU_OFFSET).astype(np.uint16)
-        write_dataset(_ct_slice(identity, uids[k], k, pixels, (first_x, first_y, z), (x_sign, y_sign), grid.voxel_mm),
-                      folder / f"CT_{k + 1:04d}.dcm")
+        write_dataset(ct_slice(identity, uids[k], k, pixels, (first_x, first_y, z), (x_sign, y_sign),
+                               (grid.voxel_mm, grid.voxel_mm, grid.voxel_mm)), folder / f"CT_{k + 1:04d}.dcm")
     rs = structure_set(identity, grid, patient.rois, patient.roi_types, identity.structure_set_uid,
                        derived_uid(identity.study_uid, "RTSTRUCT series"), label=patient.name,
-                       pois_mm=patient.pois_mm, ct_z_mm=z_mm)
+                       pois_mm=patient.pois_mm, ct_z_mm=z_mm, supersample=1)
     write_dataset(rs, folder / "RS.dcm")
     return identity
 
 
-def _ct_slice(identity: PatientIdentity, uid: str, index: int, pixels: np.ndarray, first: tuple[float, ...],
-              signs: tuple[int, int], voxel_mm: float):
+def ct_slice(identity: PatientIdentity, uid: str, index: int, pixels: np.ndarray, first: tuple[float, ...],
+             signs: tuple[int, int], spacing_mm: tuple[float, float, float]):
+    """One CT slice: `pixels` (rows x columns, stored values = HU + 1024), its first pixel's position `first`,
+    the signs of its row and column directions along x and y, and the spacing (x, y, slice thickness) in mm."""
     ds = new_dataset(identity, CT_IMAGE, "CT", identity.ct_series_uid, uid, "PlanFlow phantom CT")
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
     ds.PatientPosition = identity.patient_position
     ds.InstanceNumber = index + 1
     ds.ImagePositionPatient = [f"{v:.3f}" for v in first]
     ds.ImageOrientationPatient = [signs[0], 0, 0, 0, signs[1], 0]
-    ds.SliceThickness = f"{voxel_mm:g}"
+    ds.SliceThickness = f"{spacing_mm[2]:g}"
     ds.SliceLocation = f"{first[2]:.3f}"
-    ds.PixelSpacing = [f"{voxel_mm:g}", f"{voxel_mm:g}"]
+    ds.PixelSpacing = [f"{spacing_mm[1]:g}", f"{spacing_mm[0]:g}"]
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"

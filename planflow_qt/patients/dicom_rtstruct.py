@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from planflow_qt.patients.contours import mask_contours
+from planflow_qt.patients.contours import SUPERSAMPLE, mask_contours
 from planflow_qt.patients.dicom_files import new_dataset
 from planflow_qt.patients.grid import Grid
 from planflow_qt.patients.patient import PatientIdentity
@@ -70,9 +70,19 @@ def _set_contour_data(item, points: np.ndarray) -> None:
 def structure_set(identity: PatientIdentity, grid: Grid, rois: Mapping[str, np.ndarray],
                   roi_types: Mapping[str, str], instance_uid: str, series_uid: str, label: str = "PlanFlow",
                   pois_mm: Mapping[str, tuple[float, float, float]] | None = None,
-                  ct_z_mm: Sequence[float] = ()):
+                  ct_z_mm: Sequence[float] = (), supersample: int = SUPERSAMPLE):
     """The RTSTRUCT dataset of `rois` (masks on `grid`) and `pois_mm`; `ct_z_mm` are the z of the CT slices
-    listed in `identity.ct_instance_uids`: contours are drawn on those planes and reference their slice."""
+    listed in `identity.ct_instance_uids`: contours are drawn on those planes and reference their slice.
+    `supersample` 1 draws contours between voxel centers (enough when the CT grid is the masks' grid)."""
+    contours = {name: mask_contours(mask, grid, ct_z_mm, supersample) for name, mask in rois.items() if mask.any()}
+    return contoured_structure_set(identity, contours, roi_types, instance_uid, series_uid, label, pois_mm, ct_z_mm)
+
+
+def contoured_structure_set(identity: PatientIdentity, contours: Mapping[str, list[tuple[float, np.ndarray]]],
+                            roi_types: Mapping[str, str], instance_uid: str, series_uid: str,
+                            label: str = "PlanFlow", pois_mm: Mapping[str, tuple[float, float, float]] | None = None,
+                            ct_z_mm: Sequence[float] = ()):
+    """The RTSTRUCT dataset of ROIs given as (z mm, polygon of x, y mm) contours, and of `pois_mm`."""
     from pydicom.dataset import Dataset
 
     ds = new_dataset(identity, RT_STRUCTURE_SET, "RTSTRUCT", series_uid, instance_uid, f"{label} structures")
@@ -80,11 +90,11 @@ def structure_set(identity: PatientIdentity, grid: Grid, rois: Mapping[str, np.n
     ds.StructureSetName = label[:64]
     ds.StructureSetDate, ds.StructureSetTime = ds.InstanceCreationDate, ds.InstanceCreationTime
     slice_of = _reference_ct(ds, identity, ct_z_mm)
-    entries, contours, observations = [], [], []
-    items = [(name, mask, "CLOSED_PLANAR") for name, mask in rois.items() if mask.any()]
-    items += [(name, np.asarray(point, dtype=float), "POINT") for name, point in (pois_mm or {}).items()
-              if name not in rois]
-    for number, (name, geometry, kind) in enumerate(items, start=1):
+    entries, sequences, observations = [], [], []
+    items = [(name, polygons, "CLOSED_PLANAR") for name, polygons in contours.items() if polygons]
+    items += [(name, [(float(point[2]), np.asarray(point, dtype=float)[None, :2])], "POINT")
+              for name, point in (pois_mm or {}).items() if name not in contours]
+    for number, (name, polygons, kind) in enumerate(items, start=1):
         entry = Dataset()
         entry.ROINumber = number
         entry.ReferencedFrameOfReferenceUID = identity.frame_uid
@@ -94,8 +104,6 @@ def structure_set(identity: PatientIdentity, grid: Grid, rois: Mapping[str, np.n
         roi = Dataset()
         roi.ReferencedROINumber = number
         roi.ROIDisplayColor = list(PALETTE[(number - 1) % len(PALETTE)])
-        polygons = (mask_contours(geometry, grid, ct_z_mm) if kind == "CLOSED_PLANAR"
-                    else [(geometry[2], geometry[None, :2])])
         sequence = []
         for z, polygon in polygons:
             item = Dataset()
@@ -110,7 +118,7 @@ def structure_set(identity: PatientIdentity, grid: Grid, rois: Mapping[str, np.n
                 item.ContourImageSequence = [image]
             sequence.append(item)
         roi.ContourSequence = sequence
-        contours.append(roi)
+        sequences.append(roi)
         observation = Dataset()
         observation.ObservationNumber = number
         observation.ReferencedROINumber = number
@@ -119,6 +127,6 @@ def structure_set(identity: PatientIdentity, grid: Grid, rois: Mapping[str, np.n
         observation.ROIInterpreter = ""
         observations.append(observation)
     ds.StructureSetROISequence = entries
-    ds.ROIContourSequence = contours
+    ds.ROIContourSequence = sequences
     ds.RTROIObservationsSequence = observations
     return ds

@@ -89,12 +89,14 @@ def roi_on_grid(ct: CtImage, grid: Grid, roi: RoiRaster) -> np.ndarray:
 def density_on_grid(ct: CtImage, grid: Grid, density_ct: np.ndarray, body_ct: np.ndarray,
                     body: np.ndarray) -> np.ndarray:
     """Relative electron density on the dose grid: the mean density of the body's part of each voxel (air and
-    couch outside the body count for nothing), 0 outside the body."""
+    couch outside the body count for nothing), 0 outside the body. `density_ct` is overwritten (it is the
+    largest array of an import; working in place keeps a 512 x 512 x 200 CT within memory)."""
     size = _footprint(ct, grid)
     coords = _coordinates(ct, grid, size)
-    weighted = ndimage.uniform_filter(np.where(body_ct, density_ct, np.float32(0)), size=size, mode="nearest")
-    tissue = _sample(weighted, coords, 0.0)
-    del weighted
-    share = _sample(ndimage.uniform_filter(body_ct.astype(np.float32), size=size, mode="nearest"), coords, 0.0)
-    density = np.where(body & (share > 0), tissue / np.maximum(share, 1e-6), 0.0).astype(np.float32)
-    return density
+    density_ct *= body_ct
+    ndimage.uniform_filter(density_ct, size=size, output=density_ct, mode="nearest")
+    tissue = _sample(density_ct, coords, 0.0)
+    density_ct[...] = body_ct
+    ndimage.uniform_filter(density_ct, size=size, output=density_ct, mode="nearest")
+    share = _sample(density_ct, coords, 0.0)
+    return np.where(body & (share > 0), tissue / np.maximum(share, 1e-6), 0.0).astype(np.float32)
