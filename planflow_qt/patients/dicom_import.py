@@ -4,8 +4,8 @@ The folder (searched with its subfolders) holds one CT series and one RTSTRUCT, 
 modalities (RTPLAN, RTDOSE, MR...) and files that are not DICOM are ignored with a note. The CT becomes
 relative electron density through a CT calibration (`calibration`), set to 0 outside the body outline (the
 couch and the air around the patient); the ROIs are rasterized on the CT grid (`structures`) and resampled to
-a grid of cubic voxels (`resample`). Every problem raises `PatientError` with a one-line message naming the
-file and what to do.
+a grid of cubic voxels fitted to the body (`resample`). Every problem raises `PatientError` with a one-line
+message naming the file and what to do.
 """
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def _read(folder: Path, grid_mm: float, calibration: Calibration, reading: list[
     rs = pydicom.dcmread(rs_path, force=True)
     check_frame(rs, rs_path, frame_uid)
     structure_set = read_structures(rs, rs_path, ct, notes)
-    grid = dose_grid(ct, grid_mm)
     body_raster = next(r for r in structure_set.rois if r.name == structure_set.body)
+    grid = dose_grid(ct, grid_mm, body_raster.box)
     body_ct = np.zeros(ct.shape, dtype=bool)
     body_ct[body_raster.box] = body_raster.mask
     rois = {r.name: roi_on_grid(ct, grid, r) for r in structure_set.rois}

@@ -16,13 +16,23 @@ from planflow_qt.patients.grid import Grid
 from planflow_qt.patients.structures import RoiRaster
 
 INSIDE = 0.5
+BODY_MARGIN_MM = 10.0
 TIE = 1e-4
 
 
-def dose_grid(ct: CtImage, voxel_mm: float) -> Grid:
-    """The dose grid of cubic `voxel_mm` voxels over the CT: same center, as many voxels as fit its extent."""
-    shape = tuple(max(1, round(e / voxel_mm)) for e in ct.extent_mm)
-    center = ct.center_mm
+def dose_grid(ct: CtImage, voxel_mm: float, body: tuple[slice, slice, slice] | None = None) -> Grid:
+    """The dose grid of cubic `voxel_mm` voxels over the CT, or over the box `body` (CT indices) grown by
+    `BODY_MARGIN_MM` within the CT, as planning systems fit the dose grid to the body: the same center, as many
+    voxels as fit the extent."""
+    low = np.array(ct.origin_mm) - np.array(ct.spacing_mm) / 2
+    high = low + ct.extent_mm
+    if body is not None:
+        spacing = np.array(ct.spacing_mm)
+        box_low = low + spacing * [b.start for b in body]
+        box_high = low + spacing * [b.stop for b in body]
+        low, high = np.maximum(low, box_low - BODY_MARGIN_MM), np.minimum(high, box_high + BODY_MARGIN_MM)
+    shape = tuple(max(1, round(e / voxel_mm)) for e in high - low)
+    center = (low + high) / 2
     origin = tuple(float(c - (n - 1) * voxel_mm / 2.0) for c, n in zip(center, shape, strict=True))
     return Grid(shape=shape, voxel_mm=float(voxel_mm), origin_mm=origin)
 
