@@ -1,13 +1,15 @@
 """A simulated plan exported as DICOM RT: RTPLAN, RTDOSE and RTSTRUCT referencing the patient's CT.
 
 The three files share the patient's study and frame of reference, so a DICOM RT viewer overlays the dose and
-the ROIs (the case's and every helper ROI the flow made) on the CT they were read from. The plan is marked
+the ROIs (the case's and every helper ROI the flow made) on the CT they were read from; a phantom, read from
+no CT, has its CT written beside them. The plan is marked
 for review, not delivery: its intent is RESEARCH and it is UNAPPROVED; its beams carry the geometry (arcs or
 proton beam angles, isocenter) but no MLC or spot map, so it can be inspected, not treated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ import numpy as np
 
 from planflow_qt.model.planning import Arc, Direction, PlanSetup, Prescription, ProtonBeam
 from planflow_qt.patients.dicom_files import new_dataset, write_dataset
+from planflow_qt.patients.dicom_phantom import write_ct_series
 from planflow_qt.patients.dicom_rtstruct import structure_set
 from planflow_qt.patients.grid import Grid
 from planflow_qt.patients.patient import Patient
@@ -43,11 +46,15 @@ class PlanExport:
 
 def export_plan(folder: str | Path, patient: Patient, plan: PlanExport, rois: Mapping[str, np.ndarray],
                 roi_types: Mapping[str, str]) -> dict[str, Path]:
-    """Write `RTSTRUCT.dcm`, `RTPLAN.dcm` and `RTDOSE.dcm` into `folder`; returns their paths by modality."""
+    """Write `RTSTRUCT.dcm`, `RTPLAN.dcm` and `RTDOSE.dcm` into `folder`, and for a phantom (no CT read) its CT
+    on the dose grid as `CT_NNNN.dcm`; returns the RT files' paths by modality."""
     folder = Path(folder)
+    if patient.ct is not None:
+        ct_z = [patient.ct.origin_mm[2] + patient.ct.spacing_mm[2] * k for k in range(patient.ct.shape[2])]
+    else:
+        identity, ct_z = write_ct_series(patient, folder)
+        patient = dataclasses.replace(patient, identity=identity)
     identity = patient.identity
-    ct_z = ([patient.ct.origin_mm[2] + patient.ct.spacing_mm[2] * k for k in range(patient.ct.shape[2])]
-            if patient.ct is not None else [])
     struct_uid, plan_uid, dose_uid = new_uid(), new_uid(), new_uid()
     rs = structure_set(identity, plan.grid, rois, roi_types, struct_uid, new_uid(), label=plan.setup.name,
                        pois_mm=patient.pois_mm, ct_z_mm=ct_z)

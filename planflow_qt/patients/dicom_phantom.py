@@ -45,14 +45,26 @@ def write_patient_dicom(patient: Patient, folder: str | Path, calibration: Calib
     """Write `patient` into `folder` as `CT_NNNN.dcm` slices and `RS.dcm`; returns its identity with the CT's
     UIDs (what an export referencing this CT uses)."""
     folder = Path(folder)
+    identity, z_mm = write_ct_series(patient, folder, calibration, position)
+    rs = structure_set(identity, patient.grid, patient.rois, patient.roi_types, identity.structure_set_uid,
+                       derived_uid(identity.study_uid, "RTSTRUCT series"), label=patient.name,
+                       pois_mm=patient.pois_mm, ct_z_mm=z_mm, supersample=1)
+    write_dataset(rs, folder / "RS.dcm")
+    return identity
+
+
+def write_ct_series(patient: Patient, folder: Path, calibration: Calibration | None = None,
+                    position: str = "HFS") -> tuple[PatientIdentity, list[float]]:
+    """Write the CT of a simulated patient on its grid as `CT_NNNN.dcm` slices; returns the identity with the
+    series' UIDs and the slices' z (mm)."""
     calibration = calibration or Calibration.default()
-    identity = patient.identity
     grid = patient.grid
-    series_uid = derived_uid(identity.study_uid, "CT", grid)
+    study = patient.identity.study_uid
+    series_uid = derived_uid(study, "CT", grid)
     uids = tuple(derived_uid(series_uid, k) for k in range(grid.shape[2]))
-    identity = dataclasses.replace(identity, ct_series_uid=series_uid, ct_instance_uids=uids,
+    identity = dataclasses.replace(patient.identity, ct_series_uid=series_uid, ct_instance_uids=uids,
                                    patient_position=position,
-                                   structure_set_uid=derived_uid(identity.study_uid, "RTSTRUCT", grid))
+                                   structure_set_uid=derived_uid(study, "RTSTRUCT", grid))
     hu = phantom_hu(patient, calibration)
     x_sign, y_sign = AXIS_SIGNS[position]
     z_mm = [grid.origin_mm[2] + grid.voxel_mm * k for k in range(grid.shape[2])]
@@ -62,11 +74,7 @@ def write_patient_dicom(patient: Patient, folder: str | Path, calibration: Calib
         pixels = (hu[::x_sign, ::y_sign, k].T.astype(np.int32) + HU_OFFSET).astype(np.uint16)
         write_dataset(ct_slice(identity, uids[k], k, pixels, (first_x, first_y, z), (x_sign, y_sign),
                                (grid.voxel_mm, grid.voxel_mm, grid.voxel_mm)), folder / f"CT_{k + 1:04d}.dcm")
-    rs = structure_set(identity, grid, patient.rois, patient.roi_types, identity.structure_set_uid,
-                       derived_uid(identity.study_uid, "RTSTRUCT series"), label=patient.name,
-                       pois_mm=patient.pois_mm, ct_z_mm=z_mm, supersample=1)
-    write_dataset(rs, folder / "RS.dcm")
-    return identity
+    return identity, z_mm
 
 
 def ct_slice(identity: PatientIdentity, uid: str, index: int, pixels: np.ndarray, first: tuple[float, ...],

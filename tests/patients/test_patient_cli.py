@@ -85,6 +85,9 @@ def test_a_phantom_run_exports_with_the_phantoms_own_uids(short_flows, tmp_path)
     ct = pydicom.dcmread(tmp_path / "ct" / "CT_0001.dcm")
     assert (dose.StudyInstanceUID, dose.FrameOfReferenceUID) == (ct.StudyInstanceUID, ct.FrameOfReferenceUID)
     assert np.asarray(dose.pixel_array).max() > 0
+    exported = read_patient(tmp_path / "dicom", grid_mm=10.0)
+    assert exported.identity.frame_uid == ct.FrameOfReferenceUID, "the export's own CT and RTSTRUCT read back"
+    assert {"PTV", "Lungs", "Ring"} <= set(exported.rois)
 
 
 def test_an_unusable_patient_folder_exits_2_in_one_line(short_flows, tmp_path, capsys):
