@@ -103,3 +103,11 @@ def test_options_that_do_not_go_with_a_patient_are_refused(short_flows, tmp_path
     assert main(["run", str(short_flows[1]), "--patient", str(tmp_path), "--seed", "3"]) == EXIT_INVALID
     assert "--seed draws a phantom patient" in capsys.readouterr().err
     assert main(["run", str(short_flows[1]), "--calibration", str(tmp_path / "ct.csv")]) == EXIT_INVALID
+
+
+def test_make_backend_reads_a_patient_folder(coarse_dicom):
+    from planflow_qt.backends import make_backend
+
+    backend = make_backend("simulated", grid_mm=10.0, patient=str(coarse_dicom))
+    assert backend.patient.label == "PHANTOM^LUNG (PHANTOM-LUNG)" and "PTV" in backend.roi_names()
+    assert backend.case_info()["patient"]["name"] == "PHANTOM^LUNG"
