@@ -43,3 +43,16 @@ def test_a_bad_csv_table_is_refused_naming_the_line(tmp_path, text, message):
     with pytest.raises(PatientError, match=message) as caught:
         read_calibration(path)
     assert str(path) in str(caught.value)
+
+
+def test_a_clinic_table_changes_the_densities_read(coarse_dicom, tmp_path):
+    from planflow_qt.patients.dicom_import import read_patient
+
+    path = tmp_path / "flat.csv"
+    path.write_text("HU,RED\n-1024,1.0\n3071,1.001\n", encoding="utf-8")
+    default = read_patient(coarse_dicom, grid_mm=10.0)
+    flat = read_patient(coarse_dicom, grid_mm=10.0, calibration=read_calibration(path))
+    lungs = default.rois["Lungs"]
+    assert default.density[lungs].mean() == pytest.approx(0.25, abs=0.02)
+    assert flat.density[lungs].mean() == pytest.approx(1.0, abs=0.002)
+    assert (flat.density[~flat.rois["External"]] == 0).all()

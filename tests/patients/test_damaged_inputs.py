@@ -201,3 +201,27 @@ def test_pydicom_sample_ct_reads_as_a_feet_first_patient_with_our_structure_set(
 def test_pydicom_sample_dose_is_refused_for_its_non_cubic_grid_and_our_own_reads(tmp_path):
     with pytest.raises(PatientError, match="only doses on grids of cubic voxels are read"):
         read_dose(get_testdata_file("rtdose.dcm"))
+
+
+def test_any_file_names_in_any_order_and_subfolders(patient_copy, coarse_dicom):
+    expected = read_patient(coarse_dicom, grid_mm=10.0)
+    rng = np.random.default_rng(3)
+    (patient_copy / "images").mkdir()
+    for path, new in zip(sorted(patient_copy.glob("*.dcm")), rng.permutation(21), strict=True):
+        path.rename(patient_copy / ("images" if new % 2 else ".") / f"{new:x}.IMA")
+    got = read_patient(patient_copy, grid_mm=10.0)
+    assert all(np.array_equal(got.rois[n], m) for n, m in expected.rois.items())
+    assert np.array_equal(got.density, expected.density)
+
+
+def test_uneven_slice_spacing_is_resampled_with_a_note(patient_copy, coarse_dicom):
+    def nudge(ds):
+        x, y, z = (float(v) for v in ds.ImagePositionPatient)
+        ds.ImagePositionPatient = [x, y, z + 0.6]
+
+    _edit(patient_copy / "CT_0007.dcm", nudge)
+    patient = read_patient(patient_copy, grid_mm=10.0)
+    assert any("CT slice spacing varies from 9.4 to 10.6 mm: resampled to 10 mm" in n for n in patient.notes)
+    expected = read_patient(coarse_dicom, grid_mm=10.0)
+    assert patient.grid == expected.grid
+    assert np.abs(patient.density - expected.density).mean() < 0.01
