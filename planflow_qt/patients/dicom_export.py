@@ -27,8 +27,6 @@ from planflow_qt.patients.uids import new_uid
 RT_PLAN = "1.2.840.10008.5.1.4.1.1.481.5"
 RT_ION_PLAN = "1.2.840.10008.5.1.4.1.1.481.8"
 RT_DOSE = "1.2.840.10008.5.1.4.1.1.481.2"
-PATIENT_POSITIONS = {"HeadFirstSupine": "HFS", "HeadFirstProne": "HFP", "FeetFirstSupine": "FFS",
-                     "FeetFirstProne": "FFP"}
 
 
 @dataclass
@@ -66,11 +64,11 @@ def export_plan(folder: str | Path, patient: Patient, plan: PlanExport, rois: Ma
     return paths
 
 
-def _referenced(keyword_class: str, uid: str):
+def _referenced(sop_class: str, uid: str):
     from pydicom.dataset import Dataset
 
     item = Dataset()
-    item.ReferencedSOPClassUID = keyword_class
+    item.ReferencedSOPClassUID = sop_class
     item.ReferencedSOPInstanceUID = uid
     return item
 
@@ -92,7 +90,7 @@ def _plan_dataset(patient: Patient, plan: PlanExport, uid: str, struct_uid: str,
     ds.ReferencedStructureSetSequence = [_referenced("1.2.840.10008.5.1.4.1.1.481.3", struct_uid)]
     position = Dataset()
     position.PatientSetupNumber = 1
-    position.PatientPosition = PATIENT_POSITIONS.get(setup.patient_position, patient.identity.patient_position)
+    position.PatientPosition = patient.identity.patient_position  # as the CT was taken and the dose computed
     ds.PatientSetupSequence = [position]
     rx = plan.prescription
     if rx is not None:

@@ -169,9 +169,6 @@ def _read(folder: Path, grid_mm: float, calibration: Calibration, reading: list[
     rois = {r.name: roi_on_grid(ct, grid, r) for r in structure_set.rois}
     density = density_on_grid(ct, grid, calibration.lookup(ct.hu), body_ct, rois[structure_set.body])
     del body_ct
-    if geometry.patient_position != "HFS":
-        notes.append(f"patient position {geometry.patient_position}: beam and couch angles are applied as for a "
-                     "head-first supine patient")
     identity = PatientIdentity(
         patient_name=str(first.get("PatientName", "") or ""), patient_id=str(first.get("PatientID", "") or ""),
         study_uid=str(first.get("StudyInstanceUID", "") or ""), frame_uid=frame_uid,

@@ -419,7 +419,8 @@ class SimulatedBackend:
     def _geometry(self) -> DoseGeometry:
         if self._geo is None:
             patient = self.patient
-            self._geo = DoseGeometry(patient.grid, patient.density, patient.rois[patient.body], self.model)
+            position = patient.identity.patient_position if patient.identity is not None else "HFS"
+            self._geo = DoseGeometry(patient.grid, patient.density, patient.rois[patient.body], self.model, position)
             self._bath = ScatterBath(self._geo)
         return self._geo
 
