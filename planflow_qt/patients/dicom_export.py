@@ -176,7 +176,7 @@ def _ion_beam(proton: ProtonBeam, number: int, setup: PlanSetup, iso_mm):
     beam.TreatmentMachineName = setup.machine[:16]
     beam.PrimaryDosimeterUnit = "MU"
     beam.TreatmentDeliveryType = "TREATMENT"
-    beam.VirtualSourceAxisDistances = ["2000", "2000"]
+    beam.VirtualSourceAxisDistances = [2000.0, 2000.0]
     beam.NumberOfWedges = beam.NumberOfCompensators = beam.NumberOfBoli = beam.NumberOfBlocks = 0
     beam.NumberOfRangeShifters = 1 if proton.range_shifter else 0
     beam.NumberOfLateralSpreadingDevices = beam.NumberOfRangeModulators = 0

@@ -59,5 +59,6 @@ def write_dataset(ds, path: Path) -> Path:
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise PatientError(f"{path}: cannot be written ({exc.strerror or exc}): choose another folder") from None
+        reason = exc.strerror or str(exc).splitlines()[0]
+        raise PatientError(f"{path}: cannot be written ({reason}): choose another folder") from None
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -111,3 +112,13 @@ def test_make_backend_reads_a_patient_folder(coarse_dicom):
     backend = make_backend("simulated", grid_mm=10.0, patient=str(coarse_dicom))
     assert backend.patient.label == "PHANTOM^LUNG (PHANTOM-LUNG)" and "PTV" in backend.roi_names()
     assert backend.case_info()["patient"]["name"] == "PHANTOM^LUNG"
+
+
+def test_a_proton_plan_exports_as_an_ion_plan(tmp_path):
+    flows = Path(__file__).resolve().parents[2] / "flows"
+    assert main(["run", str(flows / "impt_robust.json"), "--case", "prostate", "--grid", "10", "--export-dicom",
+                 "--out", str(tmp_path)]) == EXIT_OK
+    plan = pydicom.dcmread(tmp_path / "dicom" / "RTPLAN.dcm")
+    assert plan.SOPClassUID == "1.2.840.10008.5.1.4.1.1.481.8"
+    assert [b.RadiationType for b in plan.IonBeamSequence] == ["PROTON"] * len(plan.IonBeamSequence) != []
+    assert (tmp_path / "dicom" / "CT_0001.dcm").exists(), "a phantom's CT is written beside the RT files"
