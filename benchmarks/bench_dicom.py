@@ -90,23 +90,31 @@ def synthesize(folder: Path) -> None:
     write_dataset(rs, folder / "RS.dcm")
 
 
+def _peak_rss() -> str:
+    """The process's peak resident memory (`resource` is POSIX only: n/a elsewhere)."""
+    try:
+        import resource
+    except ImportError:
+        return "n/a"
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return f"{kib / 1024.0:.0f} MiB"
+
+
 def load(folder: Path, grid_mm: float) -> None:
     """Read the patient (in this fresh process) and print the time and the process's peak RSS."""
-    import resource
-
     from planflow_qt.patients.dicom_import import read_patient
 
     started = time.perf_counter()
     patient = read_patient(folder, grid_mm=grid_mm)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     ct = patient.ct
-    print(f"load + rasterize: {seconds:.1f} s, peak RSS {peak:.0f} MiB; {len(patient.rois)} ROIs on a "
+    print(f"load + rasterize: {seconds:.1f} s, peak RSS {_peak_rss()}; {len(patient.rois)} ROIs on a "
           f"{'x'.join(map(str, patient.grid.shape))} dose grid of {grid_mm:g} mm (CT kept for reports: "
           f"{'x'.join(map(str, ct.shape))})")
 
 
 def main() -> int:
+    """Synthesize the patient, then load it and run the flow in fresh processes, printing the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, default=None, help="write the patient here and keep it")
     parser.add_argument("--grid", type=float, default=3.0, help="dose grid (mm)")

@@ -38,6 +38,7 @@ class CtImage:
 
     @property
     def shape(self) -> tuple[int, int, int]:
+        """Voxels along x, y, z."""
         return self.hu.shape
 
     def axis_mm(self, axis: int) -> np.ndarray:
