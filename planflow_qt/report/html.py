@@ -45,6 +45,8 @@ class RunData:
     functions: dict[int, list[FunctionRow]] = field(default_factory=dict)
     patient: str = ""
     """The patient planned on: DICOM name and ID (and where it was read from), empty when unknown."""
+    patient_notes: list[str] = field(default_factory=list)
+    """What reading the patient skipped or adjusted (ignored files, skipped contours...)."""
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -137,6 +139,9 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
              f"report written {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
     if meta.description:
         parts.append(f"<p>{escape(meta.description)}</p>")
+    if run.patient_notes:
+        notes = "".join(f"<li>{escape(note)}</li>" for note in run.patient_notes)
+        parts.append(f"<p class='meta'>Reading the patient:</p><ul class='meta'>{notes}</ul>")
     if run.error:
         from planflow_qt.report.unsaved import unsaved_html
 

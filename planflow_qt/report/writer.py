@@ -18,7 +18,8 @@ def run_data(outcome) -> RunData:
     result = outcome.result
     data = RunData(outcome.flow, outcome.backend.name, outcome.case, result.status, result.error,
                    result.rounds, result.elapsed_s, outcome.recorder.snapshots, outcome.recorder.events,
-                   outcome.plotted_rois, functions=outcome.recorder.functions, patient=_patient_label(outcome))
+                   outcome.plotted_rois, functions=outcome.recorder.functions, patient=_patient_label(outcome),
+                   patient_notes=list(getattr(getattr(outcome.backend, "patient", None), "notes", [])))
     if data.snapshots and data.rois:
         data.images["DVH after each round"] = dvh_per_round_png(data.snapshots, data.rois)
     slice_png = _dose_slice(outcome)

@@ -225,3 +225,11 @@ def test_uneven_slice_spacing_is_resampled_with_a_note(patient_copy, coarse_dico
     expected = read_patient(coarse_dicom, grid_mm=10.0)
     assert patient.grid == expected.grid
     assert np.abs(patient.density - expected.density).mean() < 0.01
+
+
+def test_the_notes_reach_the_console_and_the_report(patient_copy, short_flows, capsys):
+    (patient_copy / "readme.txt").write_text("exported by hand", encoding="utf-8")
+    out = patient_copy.parent / "run"
+    assert main(["run", str(short_flows[1]), "--patient", str(patient_copy), "--grid", "10", "--out", str(out)]) == 0
+    assert "note: ignored: 1 not DICOM file(s)" in capsys.readouterr().err
+    assert "<li>ignored: 1 not DICOM file(s)</li>" in (out / "report.html").read_text(encoding="utf-8")

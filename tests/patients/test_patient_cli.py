@@ -41,6 +41,7 @@ def test_the_report_names_the_patient_and_shows_the_dose_over_the_ct(exported_ru
     html = (exported_run / "report.html").read_text(encoding="utf-8")
     assert "patient <b>PHANTOM^LUNG_LEFT (PHANTOM-LUNG_LEFT)" in html
     assert "Dose over the CT: axial, coronal and sagittal" in html
+    assert "Reading the patient:" not in html, "nothing was skipped"
 
 
 def test_the_export_references_the_ct_and_marks_the_plan_for_review(exported_run, lung_left_dicom):
@@ -87,6 +88,7 @@ def test_a_phantom_run_exports_with_the_phantoms_own_uids(short_flows, tmp_path)
     assert (dose.StudyInstanceUID, dose.FrameOfReferenceUID) == (ct.StudyInstanceUID, ct.FrameOfReferenceUID)
     assert np.asarray(dose.pixel_array).max() > 0
     exported = read_patient(tmp_path / "dicom", grid_mm=10.0)
+    assert exported.notes == ["ignored: 1 RTDOSE file(s), 1 RTPLAN file(s)"]
     assert exported.identity.frame_uid == ct.FrameOfReferenceUID, "the export's own CT and RTSTRUCT read back"
     assert {"PTV", "Lungs", "Ring"} <= set(exported.rois)
 
