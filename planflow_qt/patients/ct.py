@@ -147,7 +147,8 @@ def _pixels_hu(ds, path: Path, geometry: SliceGeometry) -> np.ndarray:
 
 
 def read_ct(slices: list[tuple[Path, object]], notes: list[str]) -> tuple[CtImage, SliceGeometry, list[str]]:
-    """The CT volume of one series' slices (path, dataset), and the SOP instance UIDs inferior to superior.
+    """The CT volume of one series' slices (path, dataset), and the SOP instance UIDs inferior to superior (none
+    when the slices were resampled to an even spacing).
 
     Raises `PatientError` for non-axial or inconsistent slices, duplicate or missing slices, too many slices or
     unreadable pixel data; appends to `notes` what was adjusted (uneven slice spacing).
@@ -193,6 +194,7 @@ def read_ct(slices: list[tuple[Path, object]], notes: list[str]) -> tuple[CtImag
         notes.append(f"CT slice spacing varies from {np.diff(z).min():g} to {np.diff(z).max():g} mm: resampled "
                      f"to {usual:g} mm")
         hu = _uniform_z(hu, z, usual)
+        uids = []  # the resampled planes are no longer the slices: exported contours reference none
     return CtImage(hu, (sx, sy, usual), (float(origin[0]), float(origin[1]), float(origin[2]))), geometry, uids
 
 
