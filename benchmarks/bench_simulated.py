@@ -57,7 +57,7 @@ def bench(flow_path: Path, case: str, grid: float, goal_s: float) -> SimulatedBa
     phantom_s = time.perf_counter() - t0
     outcome = execute(flow, backend, None, case=case, observers=[clock])
     total_s = time.perf_counter() - t0
-    shape = backend.phantom.grid.shape
+    shape = backend.patient.grid.shape
     print(f"flow {flow_path.name} on {case} at {grid:g} mm (grid {shape[0]}x{shape[1]}x{shape[2]}): "
           f"status {outcome.result.status}, {outcome.result.rounds} rounds")
     print(f"phantom                {phantom_s:7.2f} s")

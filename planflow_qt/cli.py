@@ -1,7 +1,7 @@
-"""The `planflow` command: nodes, validate, run (and edit, when the editor is installed).
+"""The `planflow` command: nodes, validate, run, study, phantom, convert (and edit, when the editor is installed).
 
-Exit codes: 0 success; 1 flow or option invalid; 2 file unreadable or not JSON, or an output not writable;
-3 run failed; 130 interrupted (Ctrl+C).
+Exit codes: 0 success; 1 flow or option invalid; 2 file unreadable or not JSON (a flow, or a DICOM patient
+folder), or an output not writable; 3 run failed; 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -92,25 +92,31 @@ def _load_for_run(path: Path):
     return (None, EXIT_INVALID) if problems else (flow, EXIT_OK)
 
 
-def _run_one(flow, args: argparse.Namespace, out_dir: Path, quiet: bool = False):
+def _run_one(flow, args: argparse.Namespace, out_dir: Path, patient=None, quiet: bool = False):
     from planflow_qt.cli_options import stop_cleanly_on_ctrl_c
     from planflow_qt.progress import ConsoleProgress
     from planflow_qt.runner import execute
 
-    backend = _make_backend(args)
+    backend = _make_backend(args, patient)
+    case = patient.label if patient is not None else args.case
     progress = ConsoleProgress(quiet=quiet)
     try:
         with stop_cleanly_on_ctrl_c() as hook:
-            return execute(flow, backend, out_dir, case=args.case, observers=[progress], interpreter_hook=hook)
+            return execute(flow, backend, out_dir, case=case, observers=[progress], interpreter_hook=hook)
     finally:
         progress.close()
 
 
-def _make_backend(args: argparse.Namespace):
-    """The backend of `planflow run`; `BadOption` saying why when it cannot be made."""
+def _make_backend(args: argparse.Namespace, patient=None):
+    """The backend of `planflow run` (on `patient` when one was read); `BadOption` saying why when it cannot be
+    made."""
     from planflow_qt.backends import BackendError, make_backend
     from planflow_qt.cli_options import BadOption, simulated_option_problems
 
+    if patient is not None:
+        from planflow_qt.backends.simulated import SimulatedBackend
+
+        return SimulatedBackend(patient=patient)
     if args.backend == "simulated":
         problems = simulated_option_problems(args.case, args.grid, args.seed)
         if problems:
@@ -119,6 +125,46 @@ def _make_backend(args: argparse.Namespace):
         return make_backend(args.backend, case=args.case, grid_mm=args.grid, seed=args.seed)
     except BackendError as exc:
         raise BadOption(f"planflow run: --backend {args.backend}: {exc}") from None
+
+
+def _read_patient(args: argparse.Namespace):
+    """The DICOM patient of `--patient` on the `--grid` dose grid (None without `--patient`); its notes on
+    stderr. `PatientError` when the folder cannot be used; `BadOption` for options that do not go with it."""
+    from planflow_qt.cli_options import BadOption, patient_option_problems
+    from planflow_qt.patients.calibration import read_calibration
+    from planflow_qt.patients.dicom_import import read_patient
+
+    if args.patient is None:
+        if args.calibration is not None:
+            raise BadOption("planflow run: --calibration applies to a DICOM patient: give --patient DIR too")
+        return None
+    problems = patient_option_problems(args.backend, args.grid, args.seed)
+    if problems:
+        raise BadOption("\n".join(f"planflow run: {problem}" for problem in problems))
+    calibration = read_calibration(args.calibration) if args.calibration else None
+    patient = read_patient(args.patient, grid_mm=args.grid, calibration=calibration)
+    sys.stderr.write(f"patient: {patient.label} from {args.patient} ({len(patient.rois)} ROIs, dose grid "
+                     f"{patient.grid.voxel_mm:g} mm)\n")
+    for note in patient.notes:
+        sys.stderr.write(f"{args.patient}: note: {note}\n")
+    return patient
+
+
+def _export_dicom(outcome, out_dir: Path) -> int:
+    """Write the run's plan as DICOM RT into `out_dir/dicom` (`--export-dicom`)."""
+    from planflow_qt.backends import BackendError
+
+    if outcome.result.status != RunStatus.COMPLETED:
+        sys.stderr.write("planflow run: --export-dicom: the run did not complete, nothing exported\n")
+        return EXIT_RUN_FAILED
+    folder = out_dir / "dicom"
+    try:
+        outcome.backend.export_dicom(str(folder))
+    except BackendError as exc:
+        sys.stderr.write(f"planflow run: --export-dicom: {exc}\n")
+        return EXIT_RUN_FAILED
+    sys.stdout.write(f"dicom:   {folder.resolve()}\n")
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -133,17 +179,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         baseline_flow, code = _load_for_run(args.baseline)
         if baseline_flow is None:
             return code
+    patient = _read_patient(args)
     out_dir = args.out or Path("runs") / args.flow.name.removesuffix(".json").removesuffix(".planflow")
-    outcome = _run_one(flow, args, out_dir)
+    outcome = _run_one(flow, args, out_dir, patient)
     baseline = matched = None
     if baseline_flow is not None:
         sys.stderr.write(f"baseline: {args.baseline}\n")
-        baseline = _run_one(baseline_flow, args, out_dir / "baseline")
+        baseline = _run_one(baseline_flow, args, out_dir / "baseline", patient)
         write_report(baseline)
         control = matched_flow(baseline_flow, outcome.recorder.optimization_iterations)
         if control is not None:
             sys.stderr.write(f"iteration-matched control: {control.meta.description}\n")
-            matched = _run_one(control, args, out_dir / "matched")
+            matched = _run_one(control, args, out_dir / "matched", patient)
             write_report(matched)
     report = write_report(outcome, baseline, matched=matched)
     result = outcome.result
@@ -156,6 +203,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{result.error}\n" + "".join(f"{line}\n" for line in outcome.unsaved))
         exits = {RunStatus.INVALID: EXIT_INVALID, RunStatus.STOPPED: EXIT_INTERRUPTED}
         return exits.get(result.status, EXIT_RUN_FAILED)
+    return _export_dicom(outcome, out_dir) if args.export_dicom else EXIT_OK
+
+
+def _cmd_phantom(args: argparse.Namespace) -> int:
+    from planflow_qt.cli_options import BadOption, simulated_option_problems
+    from planflow_qt.patients.dicom_phantom import write_patient_dicom
+    from planflow_qt.patients.phantoms import make_case
+
+    problems = simulated_option_problems(args.case, args.grid, args.seed)
+    if problems:
+        raise BadOption("\n".join(f"planflow phantom: {problem}" for problem in problems))
+    patient = make_case(args.case, grid_mm=args.grid, seed=args.seed)
+    identity = write_patient_dicom(patient, args.dicom, position=args.position)
+    sys.stdout.write(f"{args.dicom.resolve()}: {identity.patient_name} ({identity.patient_id}), "
+                     f"{patient.grid.shape[2]} CT slices of {patient.grid.shape[0]} x {patient.grid.shape[1]} "
+                     f"pixels ({args.grid:g} mm), RTSTRUCT with {len(patient.rois)} ROIs\n")
     return EXIT_OK
 
 
@@ -223,10 +286,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grid", type=float, default=5.0, metavar="MM", help="simulated dose grid (mm)")
     run.add_argument("--seed", type=int, default=None, help="simulated patient variant (tumor size, position)")
     run.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default runs/FLOW)")
+    run.add_argument("--patient", type=Path, default=None, metavar="DIR",
+                     help="plan on the DICOM patient in DIR (a CT series and its RTSTRUCT) instead of a phantom")
+    run.add_argument("--calibration", type=Path, default=None, metavar="CSV",
+                     help="CT calibration of --patient: HU, relative electron density lines (default: a typical "
+                          "120 kV table, see docs/dicom.md)")
+    run.add_argument("--export-dicom", action="store_true",
+                     help="write the final plan, dose and every ROI as DICOM RT into OUT/dicom")
     run.add_argument("--baseline", type=Path, default=None, metavar="FLOW",
                      help="also run this flow on the same case, and again with as many optimization iterations "
                           "as FLOW ran in total (iteration-matched control); compare side by side in the report")
     run.set_defaults(func=_cmd_run)
+
+    phantom = sub.add_parser("phantom", help="write a phantom patient as DICOM (CT series + RTSTRUCT)")
+    phantom.add_argument("case", metavar="CASE", help="phantom case: lung, lung_left, esophagus, prostate")
+    phantom.add_argument("--seed", type=int, default=None, help="patient variant (tumor size, position)")
+    phantom.add_argument("--dicom", type=Path, required=True, metavar="DIR", help="folder to write the files into")
+    phantom.add_argument("--grid", type=float, default=2.5, metavar="MM", help="CT voxel size (mm), default 2.5")
+    phantom.add_argument("--position", default="HFS", choices=["HFS", "HFP", "FFS", "FFP"],
+                         help="patient position the CT is written in")
+    phantom.set_defaults(func=_cmd_phantom)
 
     convert = sub.add_parser("convert", help="convert a Planning-Flow file into a PlanFlow flow")
     convert.add_argument("legacy", type=Path, metavar="LEGACY")
@@ -261,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(NotShownTwice())
     from planflow_qt.cli_options import BadOption, forget_interrupt
+    from planflow_qt.patients.errors import PatientError
     from planflow_qt.run_folder import RunFolderError
 
     forget_interrupt()
@@ -269,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadOption as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_INVALID
+    except PatientError as exc:  # a DICOM patient folder or calibration that cannot be used
+        sys.stderr.write(f"planflow {args.command}: {exc}\n")
+        return EXIT_UNREADABLE
     except (RunFolderError, OSError) as exc:  # an output folder or file that cannot be written
         sys.stderr.write(f"planflow {args.command}: {exc}\n")
         return EXIT_UNREADABLE

@@ -19,7 +19,7 @@ class BadOption(ValueError):
 
 def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None) -> list[str]:
     """What is wrong with the options choosing a simulated patient (empty when nothing is)."""
-    from planflow_qt.backends.simulated.phantoms import CASES
+    from planflow_qt.patients.phantoms import CASES
 
     problems = []
     if case is not None and case not in CASES:
@@ -28,6 +28,18 @@ def simulated_option_problems(case: str | None, grid_mm: float, seed: int | None
         problems.append(f"--grid {grid_mm:g}: the simulated dose grid must be {GRID_MM[0]:g} to {GRID_MM[1]:g} mm")
     if seed is not None and not 0 <= seed <= MAX_SEED:
         problems.append(f"--seed {seed}: a patient seed is a whole number from 0 to {MAX_SEED}")
+    return problems
+
+
+def patient_option_problems(backend: str, grid_mm: float, seed: int | None) -> list[str]:
+    """What is wrong with the options given with a DICOM patient (empty when nothing is)."""
+    problems = []
+    if backend != "simulated":
+        problems.append(f"--patient plans offline: it needs --backend simulated, not {backend}")
+    if not (math.isfinite(grid_mm) and GRID_MM[0] <= grid_mm <= GRID_MM[1]):
+        problems.append(f"--grid {grid_mm:g}: the simulated dose grid must be {GRID_MM[0]:g} to {GRID_MM[1]:g} mm")
+    if seed is not None:
+        problems.append("--seed draws a phantom patient: leave it out with --patient")
     return problems
 
 

@@ -6,11 +6,14 @@ from planflow_qt.backends.base import Backend, BackendError
 
 
 def make_backend(name: str = "simulated", case: str = "lung", grid_mm: float = 5.0,
-                 seed: int | None = None) -> Backend:
-    """A backend by name: `simulated` (a phantom case) or `raystation` (the running RayStation)."""
+                 seed: int | None = None, patient: str | None = None) -> Backend:
+    """A backend by name: `simulated` (a phantom case, or the DICOM patient in the folder `patient`; a folder
+    that cannot be read raises `PatientError`) or `raystation` (the running RayStation)."""
     if name == "simulated":
         from planflow_qt.backends.simulated import SimulatedBackend
 
+        if patient is not None:
+            return SimulatedBackend.from_folder(patient, grid_mm=grid_mm)
         return SimulatedBackend(case=case, grid_mm=grid_mm, seed=seed)
     if name == "raystation":
         from planflow_qt.backends.raystation import RayStationBackend

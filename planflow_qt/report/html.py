@@ -49,6 +49,10 @@ class RunData:
     rois: list[str]
     images: dict[str, bytes] = field(default_factory=dict)
     functions: dict[int, list[FunctionRow]] = field(default_factory=dict)
+    patient: str = ""
+    """The patient planned on: DICOM name and ID (and where it was read from), empty when unknown."""
+    patient_notes: list[str] = field(default_factory=list)
+    """What reading the patient skipped or adjusted (ignored files, skipped contours...)."""
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -130,12 +134,16 @@ def render(run: RunData, comparison: str = "", comparison_images: dict[str, byte
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(meta.name)} - "
              f"PlanFlow report</title><style>{STYLE}</style></head><body>",
              f"<h1>{escape(meta.name)}</h1>",
-             f"<p class='meta'>Backend <b>{escape(run.backend)}</b>, case <b>{escape(run.case)}</b>; status "
+             f"<p class='meta'>Backend <b>{escape(run.backend)}</b>, case <b>{escape(run.case)}</b>; "
+             + (f"patient <b>{escape(run.patient)}</b>; " if run.patient else "") + "status "
              f"<b class='status-{escape(run.status)}'>{escape(run.status)}</b>; {run.rounds} round(s); "
              f"{run.elapsed_s:.1f} s; flow status {escape(meta.status)}; author {escape(meta.author or '-')}; "
              f"report written {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
     if meta.description:
         parts.append(f"<p>{escape(meta.description)}</p>")
+    if run.patient_notes:
+        notes = "".join(f"<li>{escape(note)}</li>" for note in run.patient_notes)
+        parts.append(f"<p class='meta'>Reading the patient:</p><ul class='meta'>{notes}</ul>")
     if run.error:
         from planflow_qt.report.unsaved import unsaved_html
 

@@ -115,6 +115,45 @@ def dose_slice_png(dose, masks: dict[str, object], voxel_mm: Sequence[float], ti
     return _png(fig)
 
 
+def dose_on_ct_png(views: Sequence[dict], masks_label: str, title: str, prescription_cgy: float | None,
+                   background: str = "HU") -> bytes:
+    """Dose colour washes over CT planes, one panel per view. Each view holds `name`, the CT plane `ct` with its
+    `ct_extent`, the dose plane `dose` and ROI outline planes `masks` with their `extent` (left, right, bottom,
+    top in mm, arrays with rows along the vertical axis), the axis labels `xlabel` / `ylabel` and `flip_y`
+    (anterior at the top of axial planes). `background` is `HU` (a CT) or `density`."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(views), figsize=(5.0 * len(views), 4.4), squeeze=False, layout="constrained")
+    top = prescription_cgy * 1.1 if prescription_cgy else max(max(float(v["dose"].max()) for v in views), 1.0)
+    window = (-1000, 1000) if background == "HU" else (0.0, 1.6)
+    image = None
+    for ax, view in zip(axes[0], views, strict=True):
+        ax.imshow(view["ct"], cmap="gray", vmin=window[0], vmax=window[1], extent=view["ct_extent"],
+                  origin="lower", interpolation="bilinear")
+        shown = np.ma.masked_less(view["dose"], 0.1 * top)
+        image = ax.imshow(shown, cmap="jet", vmin=0, vmax=top, extent=view["extent"], origin="lower",
+                          interpolation="bilinear", alpha=0.45)
+        colors = roi_colors(list(view["masks"]))
+        left, right, bottom, upper = view["extent"]
+        rows, cols = view["dose"].shape
+        xs = np.linspace(left, right, cols + 1)[:-1] + (right - left) / cols / 2
+        ys = np.linspace(bottom, upper, rows + 1)[:-1] + (upper - bottom) / rows / 2
+        for roi, mask in view["masks"].items():
+            if mask.any():
+                ax.contour(xs, ys, mask.astype(float), levels=[0.5], colors=[colors[roi]], linewidths=1.1)
+                ax.plot([], [], color=colors[roi], label=roi)
+        if view.get("flip_y"):
+            ax.invert_yaxis()
+        ax.set_title(view["name"], fontsize=10)
+        ax.set_xlabel(view["xlabel"], fontsize=8)
+        ax.set_ylabel(view["ylabel"], fontsize=8)
+    axes[0][0].legend(fontsize=7, loc="lower left", framealpha=0.6, title=masks_label, title_fontsize=7)
+    fig.suptitle(title, fontsize=11)
+    fig.colorbar(image, ax=list(axes[0]), label="Dose (cGy)", shrink=0.8, fraction=0.02, pad=0.01)
+    return _png(fig)
+
+
 def dvh_bands_png(nominal: dict[str, list[tuple[float, float]]],
                   scenarios: dict[str, list[list[tuple[float, float]]]], rois: Sequence[str], title: str) -> bytes:
     """Nominal DVH curves with the band every scenario's DVH lies in (lowest to highest volume per dose)."""

@@ -18,16 +18,81 @@ def run_data(outcome) -> RunData:
     result = outcome.result
     data = RunData(outcome.flow, outcome.backend.name, outcome.case, result.status, result.error,
                    result.rounds, result.elapsed_s, outcome.recorder.snapshots, outcome.recorder.events,
-                   outcome.plotted_rois, functions=outcome.recorder.functions)
+                   outcome.plotted_rois, functions=outcome.recorder.functions, patient=_patient_label(outcome),
+                   patient_notes=list(getattr(getattr(outcome.backend, "patient", None), "notes", [])))
     if data.snapshots and data.rois:
         data.images["DVH after each round"] = dvh_per_round_png(data.snapshots, data.rois)
     slice_png = _dose_slice(outcome)
     if slice_png:
         data.images["Dose, axial slice through the target"] = slice_png
+    views_png = _dose_on_ct(outcome)
+    if views_png:
+        data.images["Dose over the CT: axial, coronal and sagittal planes through the target's center"] = views_png
     bands_png = _scenario_bands(outcome)
     if bands_png:
         data.images["DVH over the robustness scenarios (band: every scenario, line: nominal)"] = bands_png
     return data
+
+
+def _patient_label(outcome) -> str:
+    """`NAME (ID)` of the simulated patient, and the folder it was read from (empty for other backends)."""
+    patient = getattr(outcome.backend, "patient", None)
+    if patient is None or getattr(patient, "identity", None) is None:
+        return ""
+    return patient.label + (f", read from {patient.source}" if patient.source else "")
+
+
+def _plane(volume, origin, spacing, axis: int, index: int):
+    """A plane of a volume [x, y, z] across `axis` as rows (vertical) x columns, and its extent (mm)."""
+    import numpy as np
+
+    plane = np.take(volume, index, axis=axis).T
+    shown = [a for a in range(3) if a != axis]
+    (h, v) = shown
+    edges = [(origin[a] - spacing[a] / 2, origin[a] + spacing[a] * (volume.shape[a] - 0.5)) for a in shown]
+    return plane, (edges[0][0], edges[0][1], edges[1][0], edges[1][1]), (h, v)
+
+
+def _dose_on_ct(outcome) -> bytes | None:
+    """Axial, coronal and sagittal dose washes over the patient's CT (its density for a phantom) through the
+    target's center, when the backend exposes its patient, dose grid and ROI masks."""
+    backend = outcome.backend
+    patient = getattr(backend, "patient", None)
+    if patient is None or not hasattr(backend, "dose_grid") or not outcome.recorder.snapshots:
+        return None
+    try:
+        import numpy as np
+
+        from planflow_qt.report.plots import dose_on_ct_png
+
+        grid = backend.dose_grid()
+        masks = {roi: backend.roi_mask(roi) for roi in outcome.plotted_rois}
+        shown = {roi: m for roi, m in masks.items() if "EXTERNAL" not in roi.upper() and "BODY" not in roi.upper()}
+        targets = [roi for roi in masks if is_target(roi)] or list(masks)
+        center_index = np.argwhere(masks[targets[0]]).mean(axis=0) if targets else np.array(grid.dose.shape) / 2
+        center_mm = np.array(grid.origin_mm) + grid.voxel_mm * center_index
+        if patient.ct is not None:
+            background, origin, spacing, kind = patient.ct.hu, patient.ct.origin_mm, patient.ct.spacing_mm, "HU"
+        else:
+            background, origin, spacing, kind = patient.density, grid.origin_mm, (grid.voxel_mm,) * 3, "density"
+        labels = ("patient right <- x (mm) -> left", "anterior <- y (mm) -> posterior",
+                  "inferior <- z (mm) -> superior")
+        views = []
+        for axis, name in ((2, "axial"), (1, "coronal"), (0, "sagittal")):
+            k_ct = int(np.clip(round((center_mm[axis] - origin[axis]) / spacing[axis]), 0, background.shape[axis] - 1))
+            k_dose = int(np.clip(round(center_index[axis]), 0, grid.dose.shape[axis] - 1))
+            ct_plane, ct_extent, (h, v) = _plane(background, origin, spacing, axis, k_ct)
+            dose_plane, extent, _ = _plane(grid.dose, grid.origin_mm, (grid.voxel_mm,) * 3, axis, k_dose)
+            views.append({"name": f"{name}, {'xyz'[axis]} = {center_mm[axis]:.0f} mm", "ct": ct_plane,
+                          "ct_extent": ct_extent, "dose": dose_plane, "extent": extent,
+                          "masks": {roi: np.take(m, k_dose, axis=axis).T for roi, m in shown.items()},
+                          "xlabel": labels[h], "ylabel": labels[v], "flip_y": axis == 2})
+        prescription = float(outcome.recorder.final.stats.get(targets[0], {}).get("mean_cgy", 0)) or None
+        title = f"Final dose over the {'CT' if kind == 'HU' else 'density'}: {patient.label}"
+        return dose_on_ct_png(views, "ROIs", title, prescription, background=kind)
+    except Exception as exc:  # a missing image must not lose the report
+        log.warning("no dose over the CT: %s", exc)
+        return None
 
 
 def _scenario_bands(outcome) -> bytes | None:

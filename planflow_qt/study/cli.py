@@ -14,6 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("flow_a", type=Path, metavar="FLOW_A", help="the flow studied (A)")
     parser.add_argument("flow_b", type=Path, metavar="FLOW_B", help="the flow it is compared with (B)")
     parser.add_argument("--case", default="lung", help="simulated case family: lung, lung_left, esophagus")
+    parser.add_argument("--patients", type=Path, nargs="+", default=None, metavar="DIR",
+                        help="DICOM patients instead of phantoms: each DIR a patient folder (CT + RTSTRUCT) or a "
+                             "folder of patient folders")
     parser.add_argument("--cohort", type=int, default=10, metavar="N", help="number of patients")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="first patient seed (S, S+1, ...)")
     parser.add_argument("--grid", type=float, default=5.0, metavar="MM", help="simulated dose grid (mm)")
@@ -34,6 +37,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run `planflow study`; print the table and the output paths."""
     from planflow_qt.cli_options import simulated_option_problems
     from planflow_qt.model.errors import FlowFileError
+    from planflow_qt.patients.errors import PatientError
     from planflow_qt.study.report import comparisons
     from planflow_qt.study.runner import run_study
     from planflow_qt.study.spec import StudyError, StudySpec, parse_sweep
@@ -46,15 +50,28 @@ def run_command(args: argparse.Namespace) -> int:
     if problems:
         sys.stderr.write("".join(f"planflow study: {problem}\n" for problem in problems))
         return EXIT_INVALID
-    stem = f"{args.flow_a.stem}-vs-{args.flow_b.stem}-{args.case}"
+    patients = []
+    if args.patients:
+        from planflow_qt.patients.dicom_import import patient_folders
+
+        try:
+            patients = patient_folders(args.patients)
+        except PatientError as exc:
+            sys.stderr.write(f"planflow study: {exc}\n")
+            return EXIT_UNREADABLE
+    case = "dicom" if patients else args.case
+    stem = f"{args.flow_a.stem}-vs-{args.flow_b.stem}-{'patients' if patients else args.case}"
     out = args.out or Path("studies") / stem
     try:
-        spec = StudySpec(args.flow_a, args.flow_b, args.case, args.grid, args.cohort, args.seed,
-                         parse_sweep(args.sweep), matched=args.matched)
+        spec = StudySpec(args.flow_a, args.flow_b, case, args.grid, len(patients) or args.cohort, args.seed,
+                         parse_sweep(args.sweep), matched=args.matched, patients=patients)
         study = run_study(spec, out, jobs=args.jobs, scheduler=args.scheduler, fresh=args.fresh,
                           show_progress=not args.quiet)
     except FlowFileError as exc:
         sys.stderr.write(f"{exc}\n")
+        return EXIT_UNREADABLE
+    except PatientError as exc:
+        sys.stderr.write(f"planflow study: {exc}\n")
         return EXIT_UNREADABLE
     except StudyError as exc:
         sys.stderr.write(f"{exc}\n")

@@ -26,7 +26,7 @@ from planflow_qt.study.table import (
 from planflow_qt.study.verdict import study_verdict
 from planflow_qt.study.worker import result_name
 
-PATIENT_FIELDS = ["variant", "label", "seed", "status", "error", "rounds", "wall_s"]
+PATIENT_FIELDS = ["variant", "label", "seed", "patient", "status", "error", "rounds", "wall_s"]
 
 
 def _csv(rows: list[list]) -> str:
@@ -46,7 +46,8 @@ def patients_csv(study) -> str:
                 continue
             metrics = flat(result.get("metrics", {}))
             names.update(dict.fromkeys(metrics))
-            rows.append(([variant.key, variant.label, seed, result["status"], result.get("error", ""),
+            rows.append(([variant.key, variant.label, seed, study.spec.patient_label(seed), result["status"],
+                          result.get("error", ""),
                           result.get("rounds", 0), result.get("wall_s", "")], metrics))
     return _csv([PATIENT_FIELDS + list(names)] + [fixed + [m.get(n, "") for n in names] for fixed, m in rows])
 
@@ -114,23 +115,33 @@ def _patients_html(study) -> str:
             if r is None:
                 continue
             css = "pass" if r["status"] == "completed" else "fail"
-            rows.append(f"<tr><td>{seed}</td><td>{variant.key.upper()}</td><td class='{css}'>{escape(r['status'])}"
-                        f"</td><td class='num'>{r.get('rounds', 0)}</td><td class='num'>{r.get('wall_s', 0):.1f}</td>"
+            rows.append(f"<tr><td>{escape(study.spec.patient_label(seed))}</td><td>{variant.key.upper()}</td>"
+                        f"<td class='{css}'>{escape(r['status'])}</td><td class='num'>{r.get('rounds', 0)}</td>"
+                        f"<td class='num'>{r.get('wall_s', 0):.1f}</td>"
                         f"<td>{escape(r.get('error', ''))}</td></tr>")
-    return ("<table><tr><th>seed</th><th>flow</th><th>status</th><th>rounds</th><th>wall time (s)</th>"
+    who = "patient" if study.spec.patients else "seed"
+    return (f"<table><tr><th>{who}</th><th>flow</th><th>status</th><th>rounds</th><th>wall time (s)</th>"
             f"<th>error</th></tr>{''.join(rows)}</table>")
+
+
+def _cohort(spec) -> str:
+    """`Case lung, 10 patients (seeds 0-9)`, or the DICOM patients' folders."""
+    if spec.patients:
+        names = ", ".join(escape(p.name) for p in spec.patients)
+        return f"{len(spec.patients)} DICOM patients ({names})"
+    seeds = spec.seeds
+    return f"Case <b>{escape(spec.case)}</b>, {len(seeds)} patients (seeds {seeds[0]}-{seeds[-1]})"
 
 
 def study_html(study, boxplots: bytes) -> str:
     """The study summary as one HTML file with the box plots inlined."""
     spec = study.spec
-    seeds = spec.seeds
     flows = "".join(f"<li><b>{v.key.upper()}</b>: {escape(v.label)}</li>" for v in study.flows)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Cohort study - PlanFlow</title>"
              f"<style>{STYLE}</style></head><body><h1>Cohort study: {escape(spec.flow_a.name)} vs "
              f"{escape(spec.flow_b.name)}</h1>",
-             f"<p class='meta'>Case <b>{escape(spec.case)}</b>, dose grid {spec.grid_mm:g} mm, {len(seeds)} "
-             f"patients (seeds {seeds[0]}-{seeds[-1]}); {study.computed} result(s) computed, {study.reused} reused; "
+             f"<p class='meta'>{_cohort(spec)}, dose grid {spec.grid_mm:g} mm; {study.computed} result(s) computed, "
+             f"{study.reused} reused; "
              f"{len(study.failed)} failed; written {datetime.now().strftime('%Y-%m-%d %H:%M')}</p>",
              f"<ul>{flows}</ul>",
              "<p class='meta'>Paired over the patients where both flows completed; p: two-sided Wilcoxon "

@@ -127,7 +127,7 @@ def _matched_tasks(variant: Variant, flow_b: Variant, spec: StudySpec,
         control = matched_flow(base, budget) if result.get("status") == "completed" else None
         if control is not None:
             budgets.append(budget)
-            tasks.append(PatientTask(key, dumps_flow(control), spec.case, spec.grid_mm, seed))
+            tasks.append(PatientTask(key, dumps_flow(control), spec.case, spec.grid_mm, seed, spec.patient_dir(seed)))
     low, high = min(budgets, default=0), max(budgets, default=0)
     span = f"{low}-{high}" if low != high else str(high)
     label = f"{flow_b.label} (iteration-matched to {variant.label}: {span} iterations)"
@@ -139,13 +139,18 @@ def run_study(spec: StudySpec, out_dir: str | Path, jobs: int = 1, scheduler: An
     """Run (or resume) `spec` with its outputs in `out_dir`; returns the results and tables.
 
     `jobs` worker processes run patients in parallel; with `scheduler` (a Dask address or cluster) they run
-    on Dask instead. Failed patients are recorded and left out of the statistics. The output folder is held
-    by this study alone (`RunFolderError` otherwise).
+    on Dask instead. DICOM patients are read and the flows preflighted on each before anything runs
+    (`PatientError`, `StudyError`). Failed patients are recorded and left out of the statistics. The output
+    folder is held by this study alone (`RunFolderError` otherwise).
     """
     from planflow_qt.run_folder import owned_folder
 
     out = Path(out_dir)
     flows_a, flow_b = variants(spec)
+    if spec.patients:
+        from planflow_qt.study.patients import check_patients
+
+        check_patients(spec, [*flows_a, flow_b])
     with owned_folder(out, f"study {spec.flow_a.name} vs {spec.flow_b.name}"):
         return _run(spec, out, flows_a, flow_b, jobs, scheduler, fresh, show_progress)
 
@@ -157,7 +162,7 @@ def _run(spec: StudySpec, out: Path, flows_a: list[Variant], flow_b: Variant, jo
     _check_manifest(spec, out, fresh)
     results_dir = out / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    tasks = [PatientTask(v.key, v.flow_text, spec.case, spec.grid_mm, seed)
+    tasks = [PatientTask(v.key, v.flow_text, spec.case, spec.grid_mm, seed, spec.patient_dir(seed))
              for seed in spec.seeds for v in [*flows_a, flow_b]]
     results: dict[str, dict[str, Any]] = {}
     computed = _run_missing(tasks, results, results_dir, jobs, scheduler, show_progress)

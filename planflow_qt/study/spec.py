@@ -1,4 +1,5 @@
-"""What a study is: the flows (and the sweep variants of flow A), the case, the dose grid and the patients.
+"""What a study is: the flows (and the sweep variants of flow A), the case, the dose grid and the patients:
+seeded phantoms of one case, or DICOM patient folders.
 
 The manifest `study.json` records it so a restarted study only reuses results computed for the same study.
 """
@@ -45,11 +46,23 @@ class StudySpec:
     sweep: dict[str, list[Any]] = field(default_factory=dict)
     matched: bool = True
     """Also run B's iteration-matched control: B with as many optimization iterations as A spent."""
+    patients: list[Path] = field(default_factory=list)
+    """DICOM patient folders; when given, they are the cohort (numbered 0, 1, ... in `seeds`) instead of phantoms."""
 
     @property
     def seeds(self) -> list[int]:
-        """Patient seeds: `seed`, `seed + 1`, ..., one per patient."""
+        """Patient seeds: `seed`, `seed + 1`, ..., one per patient; the DICOM patients' numbers 0, 1, ..."""
+        if self.patients:
+            return list(range(len(self.patients)))
         return list(range(self.seed, self.seed + self.cohort))
+
+    def patient_dir(self, seed: int) -> str:
+        """The folder of DICOM patient number `seed` (empty for phantom studies)."""
+        return str(self.patients[seed]) if self.patients else ""
+
+    def patient_label(self, seed: int) -> str:
+        """What names a patient in tables: its folder's name, or its seed."""
+        return self.patients[seed].name if self.patients else str(seed)
 
 
 def parse_sweep(items: list[str]) -> dict[str, list[Any]]:
@@ -129,11 +142,13 @@ def manifest(spec: StudySpec) -> dict[str, Any]:
     """The `study.json` content: what results in this folder were computed for."""
     return {"flow_a": {"path": str(spec.flow_a), "sha256": file_hash(spec.flow_a)},
             "flow_b": {"path": str(spec.flow_b), "sha256": file_hash(spec.flow_b)},
-            "case": spec.case, "grid_mm": spec.grid_mm, "sweep": spec.sweep, "seeds": spec.seeds}
+            "case": spec.case, "grid_mm": spec.grid_mm, "sweep": spec.sweep, "seeds": spec.seeds,
+            "patients": [str(p.resolve()) for p in spec.patients]}
 
 
 def manifest_mismatch(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What differs between two manifests, ignoring paths and seeds (results are per seed, so a cohort may grow)."""
+    """What differs between two manifests, ignoring paths and seeds (results are per seed, so a cohort may grow;
+    DICOM patients may be added after the earlier ones)."""
     diffs = []
     for key in ("flow_a", "flow_b"):
         if old.get(key, {}).get("sha256") != new[key]["sha256"]:
@@ -141,4 +156,8 @@ def manifest_mismatch(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for key in ("case", "grid_mm", "sweep"):
         if old.get(key) != new[key]:
             diffs.append(f"{key}: {old.get(key)!r} -> {new[key]!r}")
+    before = old.get("patients") or []
+    if before != new["patients"][:len(before)]:
+        diffs.append("the DICOM patients differ (results are numbered by patient: keep the earlier ones first, "
+                     "in the same order)")
     return diffs

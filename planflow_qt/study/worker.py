@@ -1,4 +1,4 @@
-"""One patient of a study: run one flow variant on one seeded simulated patient.
+"""One patient of a study: run one flow variant on one seeded phantom or one DICOM patient.
 
 `run_patient` is a top-level function taking a picklable task and returning plain data, so it runs the
 same way in this process, in a process pool (spawn-safe) or on a Dask worker without a shared folder.
@@ -6,6 +6,7 @@ same way in this process, in a process pool (spawn-safe) or on a Dask worker wit
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -27,18 +28,29 @@ def result_name(variant: str, seed: int) -> str:
 
 @dataclass(frozen=True)
 class PatientTask:
-    """A flow variant (its JSON text) on the patient drawn by `seed` of `case` at `grid_mm`."""
+    """A flow variant (its JSON text) on the patient drawn by `seed` of `case` at `grid_mm`, or on the DICOM
+    patient in `patient_dir` (then `seed` is its number in the study)."""
 
     variant: str
     flow_text: str
     case: str
     grid_mm: float
     seed: int
+    patient_dir: str = ""
 
     @property
     def name(self) -> str:
         """The result's name (see `result_name`)."""
         return result_name(self.variant, self.seed)
+
+
+@functools.lru_cache(maxsize=1)
+def dicom_patient(folder: str, grid_mm: float):
+    """The DICOM patient in `folder` on a `grid_mm` grid, kept for the next task: the flows of one patient run
+    one after the other, and a backend does not change the patient it is given."""
+    from planflow_qt.patients.dicom_import import read_patient
+
+    return read_patient(folder, grid_mm=grid_mm)
 
 
 def run_patient(task: PatientTask) -> dict[str, Any]:
@@ -51,13 +63,17 @@ def run_patient(task: PatientTask) -> dict[str, Any]:
 
     started = time.perf_counter()
     result: dict[str, Any] = {"variant": task.variant, "seed": task.seed, "case": task.case,
-                              "grid_mm": task.grid_mm}
+                              "grid_mm": task.grid_mm, **({"patient": task.patient_dir} if task.patient_dir else {})}
     try:
         # one BLAS thread per worker: parallel patients, not parallel matrix products, fill the cores
         with threadpool_limits(limits=1):
             flow = flow_from_data(parse_json_text(task.flow_text, task.name), task.name)
-            backend = SimulatedBackend(case=task.case, grid_mm=task.grid_mm, seed=task.seed)
-            outcome = execute(flow, backend, None, case=task.case)
+            if task.patient_dir:
+                backend = SimulatedBackend(patient=dicom_patient(task.patient_dir, task.grid_mm))
+                case = backend.patient.label
+            else:
+                backend, case = SimulatedBackend(case=task.case, grid_mm=task.grid_mm, seed=task.seed), task.case
+            outcome = execute(flow, backend, None, case=case)
         summary = outcome.summary
         result.update(status=outcome.result.status, error=outcome.result.error or "",
                       rounds=outcome.result.rounds, metrics=patient_metrics(summary),

@@ -19,12 +19,14 @@ def _flow(**goal) -> FlowBuilder:
     return b
 
 
-def test_export_is_refused_on_the_simulated_patient_with_what_to_do():
-    result = execute(_flow().build(), SimulatedBackend(case="lung", grid_mm=10.0)).result
+def test_export_is_refused_on_a_backend_without_it_with_what_to_do():
+    backend = RecordingBackend()
+    backend.exports_dicom = False
+    result = execute(_flow().build(), backend).result
     assert result.status == "refused"
     [problem] = result.problems
     assert (problem.node_id, problem.field) == ("export", "params.folder")
-    assert "DICOM export is not available on simulated" in problem.message
+    assert f"DICOM export is not available on {backend.name}" in problem.message
     assert "switch the node off" in problem.message
 
 

@@ -52,7 +52,7 @@ def test_fall_off_low_levels_never_rise(lung_runs):
 def test_the_replaced_dose_grid_is_a_run_warning(lung_runs):
     _, out, _, _, _ = lung_runs
     warnings = [e["message"] for e in _events(out) if e["kind"] == "warning"]
-    assert sum("0.25 cm dose grid is replaced by the phantom's 0.75 cm grid" in w for w in warnings) == 1
+    assert sum("0.25 cm dose grid is replaced by the patient's 0.75 cm grid" in w for w in warnings) == 1
 
 
 def test_progressive_meets_every_clinical_criterion(lung_runs):

@@ -1,9 +1,10 @@
-"""The simulated backend: analytic phantom patients, a pencil-beam photon engine and L-BFGS-B.
+"""The simulated backend: phantom or DICOM patients, a pencil-beam photon engine and L-BFGS-B.
 
 Imports SciPy; `import planflow_qt` does not import this package.
 """
 
 from planflow_qt.backends.simulated.backend import DoseGrid, SimulatedBackend
-from planflow_qt.backends.simulated.phantoms import CASES, CaseParams, Phantom, make_case
+from planflow_qt.patients.patient import Patient
+from planflow_qt.patients.phantoms import CASES, CaseParams, make_case
 
-__all__ = ["CASES", "CaseParams", "DoseGrid", "Phantom", "SimulatedBackend", "make_case"]
+__all__ = ["CASES", "CaseParams", "DoseGrid", "Patient", "SimulatedBackend", "make_case"]

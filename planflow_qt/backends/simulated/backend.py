@@ -1,14 +1,16 @@
-"""The simulated backend: a phantom patient planned with the pencil-beam engine and L-BFGS-B.
+"""The simulated backend: a phantom or DICOM patient planned with the pencil-beam engine and L-BFGS-B.
 
 It answers every call of the Backend protocol the way RayStation does, in RayStation's units (cGy, cm,
-percent, cc). One phantom case per backend; plans are held in memory. The influence matrix is built on
+percent, cc). One patient per backend (`patients.Patient`: an analytic phantom, or a DICOM CT and structure
+set resampled to the dose grid); plans are held in memory. The influence matrix is built on
 the first optimization and shared through a small cache keyed by the case, isocenter, arcs and target.
 With a prescription, optimizations keep the dose scaled to it as they go (RayStation's default
 AutoScaleToPrescription); the dose the optimizer sees already includes the scatter bath. A photon
 CollapsedCone final dose uses the density-scaled kernels of `final_dose`; a PencilBeam one is the
 optimization's model recomputed. IMPT beam sets use the proton pencil-beam model (`pbs`, `protons`); with
 robustness settings, functions marked robust are optimized over the scenarios (`scenarios`, `robust`), and
-`dose_scenarios()` / `scenario(name)` let dose queries read a scenario's dose.
+`dose_scenarios()` / `scenario(name)` let dose queries read a scenario's dose. `export_dicom` writes the
+plan, its final dose and every ROI as DICOM RT (`patients.dicom_export`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from planflow_qt.backends.base import BackendError
-from planflow_qt.backends.simulated import beam_limits, dvh, masks, pbs
+from planflow_qt.backends.simulated import beam_limits, dvh, pbs
 from planflow_qt.backends.simulated import goals as clinical_goals
 from planflow_qt.backends.simulated.beams import control_points
 from planflow_qt.backends.simulated.dose_engine import (
@@ -37,7 +39,6 @@ from planflow_qt.backends.simulated.dose_engine import (
 from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
 from planflow_qt.backends.simulated.objectives import Term, fall_off_term
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, optimize
-from planflow_qt.backends.simulated.phantoms import CaseParams, Phantom, make_case
 from planflow_qt.backends.simulated.robust import RobustProblem
 from planflow_qt.backends.simulated.scenarios import NOMINAL, ScenarioDoses
 from planflow_qt.model.planning import (
@@ -61,12 +62,15 @@ from planflow_qt.model.planning import (
     RoiOperand,
     Technique,
 )
+from planflow_qt.patients import masks
+from planflow_qt.patients.patient import Patient
+from planflow_qt.patients.phantoms import CaseParams, make_case
 
 log = logging.getLogger(__name__)
 
 
 class DoseGrid(NamedTuple):
-    """The total dose on the phantom grid: array [x, y, z] in cGy, voxel size and voxel [0,0,0] center (mm)."""
+    """The total dose on the patient's grid: array [x, y, z] in cGy, voxel size and voxel [0,0,0] center (mm)."""
 
     dose: np.ndarray
     voxel_mm: float
@@ -96,29 +100,32 @@ class _Plan:
 
 
 class SimulatedBackend:
-    """A Backend on an analytic phantom patient (see `phantoms.CASES`).
+    """A Backend on a simulated patient: an analytic phantom (see `phantoms.CASES`) or a given `Patient`.
 
     `case`, `grid_mm` (2.5-10) and `seed` choose the phantom (a seed draws a new patient of that site;
-    `params` sets it explicitly); `cp_spacing_deg` is the widest gantry step between the control points of
-    an arc; `model` holds the beam model's constants. Beyond the protocol, reports read `phantom`,
+    `params` sets it explicitly); `patient` replaces the phantom (see `from_folder` for a DICOM patient);
+    `cp_spacing_deg` is the widest gantry step between the control points of
+    an arc; `model` holds the beam model's constants. Beyond the protocol, reports read `patient`,
     `dose_grid()`, `roi_mask()`, `case_info()`, `saves` and `last_influence`.
     """
 
     name = "simulated"
     evaluates_scenarios = True
-    exports_dicom = False
+    exports_dicom = True
 
     def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
                  params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
-                 model: BeamModel | None = None):
-        try:
-            self.phantom: Phantom = make_case(case, grid_mm=grid_mm, seed=seed, params=params)
-        except ValueError as exc:
-            raise BackendError(str(exc)) from exc
+                 model: BeamModel | None = None, patient: Patient | None = None):
+        if patient is None:
+            try:
+                patient = make_case(case, grid_mm=grid_mm, seed=seed, params=params)
+            except ValueError as exc:
+                raise BackendError(str(exc)) from exc
+        self.patient: Patient = patient
         self.model = model or BeamModel()
         self.cp_spacing_deg = cp_spacing_deg
-        self._rois: dict[str, np.ndarray] = dict(self.phantom.rois)
-        self._roi_info: dict[str, tuple[str, str]] = {n: (t, "") for n, t in self.phantom.roi_types.items()}
+        self._rois: dict[str, np.ndarray] = dict(self.patient.rois)
+        self._roi_info: dict[str, tuple[str, str]] = {n: (t, "") for n, t in self.patient.roi_types.items()}
         self._roi_version: dict[str, int] = dict.fromkeys(self._rois, 0)
         self._plans: dict[str, _Plan] = {}
         self._plan: _Plan | None = None
@@ -135,17 +142,26 @@ class SimulatedBackend:
         self._pool: tuple[tuple, np.ndarray] | None = None
         self._grid_replaced = False
 
+    @classmethod
+    def from_folder(cls, folder, grid_mm: float = 5.0, calibration=None, **options) -> SimulatedBackend:
+        """A backend on the DICOM patient in `folder` (one CT series and its RTSTRUCT) resampled to a
+        `grid_mm` dose grid; `calibration` a `patients.calibration.Calibration` (the default table otherwise).
+        Raises `PatientError` (a `BackendError`) with a one-line message when the folder cannot be used."""
+        from planflow_qt.patients.dicom_import import read_patient
+
+        return cls(patient=read_patient(folder, grid_mm=grid_mm, calibration=calibration), **options)
+
     # -- the case --------------------------------------------------------------------------------------
     @property
     def voxel_mm(self) -> float:
-        return self.phantom.grid.voxel_mm
+        return self.patient.grid.voxel_mm
 
     def roi_names(self) -> list[str]:
         """Names of the ROIs of the case that have a geometry."""
         return [n for n, m in self._rois.items() if m.any()]
 
     def roi_mask(self, name: str) -> np.ndarray:
-        """A copy of an ROI's mask on the phantom grid ([x, y, z])."""
+        """A copy of an ROI's mask on the patient's grid ([x, y, z])."""
         return self._mask(name).copy()
 
     def _mask(self, name: str) -> np.ndarray:
@@ -197,15 +213,19 @@ class SimulatedBackend:
         self._store_roi(name, masks.from_dose(self._full_dose(), threshold_cgy), roi_type, color)
 
     def case_info(self) -> dict:
-        """The phantom: case name, parameters, grid, ROIs (type, volume cc) and POIs (cm)."""
-        grid = self.phantom.grid
+        """The patient: case name, parameters (phantoms), identity, grid, ROIs (type, volume cc), POIs (cm)."""
+        grid = self.patient.grid
+        identity = self.patient.identity
         return {
-            "case": self.phantom.name,
-            "params": self.phantom.params.model_dump(),
+            "case": self.patient.name,
+            "params": self.patient.params.model_dump() if self.patient.params is not None else None,
+            "patient": None if identity is None else {"name": identity.patient_name, "id": identity.patient_id,
+                                                      "position": identity.patient_position,
+                                                      "source": self.patient.source},
             "grid": {"shape": grid.shape, "voxel_mm": grid.voxel_mm, "origin_mm": grid.origin_mm},
             "rois": {n: {"type": self._roi_info[n][0], "color": self._roi_info[n][1],
                          "volume_cc": self.roi_volume_cc(n)} for n in self.roi_names()},
-            "pois_cm": {n: tuple(v / 10.0 for v in p) for n, p in self.phantom.pois_mm.items()},
+            "pois_cm": {n: tuple(v / 10.0 for v in p) for n, p in self.patient.pois_mm.items()},
         }
 
     # -- the plan --------------------------------------------------------------------------------------
@@ -220,15 +240,15 @@ class SimulatedBackend:
             raise BackendError(f"a plan named {setup.name!r} already exists")
         if abs(setup.dose_grid_cm * 10.0 - self.voxel_mm) > 1e-6 and not self._grid_replaced:
             self._grid_replaced = True
-            log.warning("the plan's %.2f cm dose grid is replaced by the phantom's %.2f cm grid (the simulated "
+            log.warning("the plan's %.2f cm dose grid is replaced by the patient's %.2f cm grid (the simulated "
                         "patient has one grid; --grid chooses it)", setup.dose_grid_cm, self.voxel_mm / 10.0)
         self._plan = self._plans[setup.name] = _Plan(name=setup.name, setup=setup)
         return setup.name
 
     def use_current_plan(self) -> str:
-        """Work on the plan that is open (a new empty plan if the phantom has none); return its name."""
+        """Work on the plan that is open (a new empty plan if the patient has none); return its name."""
         if self._plan is None:
-            log.info("no plan open on the phantom: creating one")
+            log.info("no plan open on the patient: creating one")
             return self.create_plan(PlanSetup())
         return self._plan.name
 
@@ -247,11 +267,11 @@ class SimulatedBackend:
             mask = self._mask(roi)
             if not mask.any():
                 raise BackendError(f"ROI {roi!r} is empty")
-            x, y, z = self.phantom.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0)
+            x, y, z = self.patient.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0)
         elif poi is not None:
-            if poi not in self.phantom.pois_mm:
-                raise BackendError(f"no POI named {poi!r}; POIs: {', '.join(self.phantom.pois_mm)}")
-            x, y, z = self.phantom.pois_mm[poi]
+            if poi not in self.patient.pois_mm:
+                raise BackendError(f"no POI named {poi!r}; POIs: {', '.join(self.patient.pois_mm)}")
+            x, y, z = self.patient.pois_mm[poi]
         elif position_cm is not None:
             x, y, z = (10.0 * v for v in position_cm)
         else:
@@ -314,9 +334,21 @@ class SimulatedBackend:
         plan.beam_settings = settings
 
     def export_dicom(self, folder: str) -> None:
-        """Not offered yet: the simulated patient has no DICOM identity to export."""
-        raise BackendError("DICOM export from the simulated patient is not available: the node runs on "
-                           "RayStation only")
+        """Write the current plan as DICOM RT into `folder`: RTPLAN, RTDOSE of its total dose and RTSTRUCT of
+        every ROI (the case's and the helpers), referencing the patient's study and frame of reference."""
+        from planflow_qt.patients.dicom_export import PlanExport, export_plan
+        from planflow_qt.patients.errors import PatientError
+
+        plan = self._current()
+        export = PlanExport(setup=plan.setup, dose_cgy=self._full_dose(), grid=self.patient.grid,
+                            prescription=plan.prescription, iso_mm=plan.iso_mm, arcs=list(plan.arcs),
+                            proton_beams=list(plan.proton_beams))
+        rois = {n: m for n, m in self._rois.items() if m.any()}
+        try:
+            paths = export_plan(folder, self.patient, export, rois, {n: self._roi_info[n][0] for n in rois})
+        except PatientError as exc:
+            raise BackendError(str(exc)) from None
+        log.info("DICOM RT written: %s", ", ".join(str(p) for p in paths.values()))
 
     def set_optimization_settings(self, settings: OptimizationSettings) -> None:
         """Iterations, tolerance and dose settings of the optimization."""
@@ -385,8 +417,9 @@ class SimulatedBackend:
     # -- dose ------------------------------------------------------------------------------------------
     def _geometry(self) -> DoseGeometry:
         if self._geo is None:
-            ph = self.phantom
-            self._geo = DoseGeometry(ph.grid, ph.density, ph.rois[ph.body], self.model)
+            patient = self.patient
+            position = patient.identity.patient_position if patient.identity is not None else "HFS"
+            self._geo = DoseGeometry(patient.grid, patient.density, patient.rois[patient.body], self.model, position)
             self._bath = ScatterBath(self._geo)
         return self._geo
 
@@ -414,7 +447,7 @@ class SimulatedBackend:
         digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
         settings = plan.beam_settings
         protected = self._mask(settings.avoid_roi) if settings.avoid_roi else None
-        key = (self.phantom.key, plan.iso_mm, tuple(a.model_dump_json() for a in plan.arcs), digest,
+        key = (self.patient.key, plan.iso_mm, tuple(a.model_dump_json() for a in plan.arcs), digest,
                self.cp_spacing_deg, self.model, settings.model_dump_json(),
                None if protected is None else hashlib.sha1(np.packbits(protected).tobytes()).hexdigest())
         cps = self._arc_points(plan)
@@ -445,7 +478,7 @@ class SimulatedBackend:
         target = self._target(plan)
         digest = hashlib.sha1(np.packbits(target).tobytes()).hexdigest()
         avoided = plan.beam_settings.avoid_roi
-        key = (self.phantom.key, plan.iso_mm, tuple(b.model_dump_json() for b in plan.proton_beams), digest,
+        key = (self.patient.key, plan.iso_mm, tuple(b.model_dump_json() for b in plan.proton_beams), digest,
                avoided, self._roi_version.get(avoided) if avoided else None)
         if key not in self._spots:
             rows = geo.row_index(np.flatnonzero(target & (geo.density > 0)))
@@ -624,9 +657,9 @@ class SimulatedBackend:
         plan = self._current()
         if plan.dose_rows is None:
             raise BackendError("the plan has no dose: run the optimization first")
-        full = np.zeros(self.phantom.grid.size, dtype=np.float64)
+        full = np.zeros(self.patient.grid.size, dtype=np.float64)
         full[self._geometry().rows] = plan.dose_rows
-        return full.reshape(self.phantom.grid.shape)
+        return full.reshape(self.patient.grid.shape)
 
     def _dvh(self, roi: str) -> dvh.Dvh:
         """The DVH of an ROI on the current dose, or on the selected scenario's dose (kept until the dose
@@ -688,8 +721,8 @@ class SimulatedBackend:
             self._scenario = previous
 
     def dose_grid(self) -> DoseGrid:
-        """The current total dose (cGy) on the phantom grid, with voxel size and origin (mm)."""
-        grid = self.phantom.grid
+        """The current total dose (cGy) on the patient's grid, with voxel size and origin (mm)."""
+        grid = self.patient.grid
         return DoseGrid(self._full_dose(), grid.voxel_mm, grid.origin_mm)
 
     # -- dose queries on the current total dose --------------------------------------------------------

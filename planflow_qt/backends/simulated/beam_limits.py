@@ -71,7 +71,7 @@ def _rays_cross(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, centre: np
                 radius: float, entrance_only: bool) -> np.ndarray:
     """Whether the central ray of each beamlet (centre in the collimator frame, mm at the isocenter) passes
     through `mask` before the isocenter plane, or anywhere."""
-    direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg)
+    direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg, geo.position)
     c, s = math.cos(math.radians(cp.collimator_deg)), math.sin(math.radians(cp.collimator_deg))
     u, v = centre[:, 0] * c - centre[:, 1] * s, centre[:, 0] * s + centre[:, 1] * c
     h = geo.grid.voxel_mm

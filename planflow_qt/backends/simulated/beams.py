@@ -1,9 +1,10 @@
 """Beam geometry: IEC 61217 gantry, collimator and couch angles as vectors in patient coordinates.
 
-Patient coordinates are DICOM's for a head-first supine patient: x to the patient's left, y posterior,
-z superior. Gantry 0 irradiates from anterior (the beam travels toward +y); gantry 90 from the patient's
-left (the beam travels toward -x); clockwise arcs increase the gantry angle. Couch rotation turns the
-patient about the vertical axis, counter-clockwise seen from above for positive angles.
+Patient coordinates are DICOM's: x to the patient's left, y posterior, z superior. For a head-first supine
+patient, gantry 0 irradiates from anterior (the beam travels toward +y) and gantry 90 from the patient's left
+(the beam travels toward -x); clockwise arcs increase the gantry angle. Couch rotation turns the patient about
+the vertical axis, counter-clockwise seen from above for positive angles. Prone and feet-first patients lie
+turned on the couch (`PATIENT_AXES`): gantry 0 enters a prone patient from posterior.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from planflow_qt.model.planning import Arc, Direction
 
 SAD_MM = 1000.0
 """Source to isocenter distance (mm)."""
+PATIENT_AXES = {
+    "HFS": ((1, 0, 0), (0, 0, -1), (0, 1, 0)),
+    "HFP": ((-1, 0, 0), (0, 0, 1), (0, 1, 0)),
+    "FFS": ((-1, 0, 0), (0, 0, -1), (0, -1, 0)),
+    "FFP": ((1, 0, 0), (0, 0, 1), (0, -1, 0)),
+}
+"""Rows: the patient's x (left), y (posterior) and z (superior) axes in the IEC fixed system (X to the left of
+a viewer facing the gantry, Y toward the gantry, Z up) at couch 0, per patient position."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +59,14 @@ def control_points(arc: Arc, spacing_deg: float) -> list[ControlPoint]:
             for k in range(n)]
 
 
-def beam_frame(gantry_deg: float, couch_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit vectors (patient coordinates) of the beam direction and of the beam's eye view axes u, v.
+def beam_frame(gantry_deg: float, couch_deg: float = 0.0,
+               position: str = "HFS") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit vectors (patient coordinates) of the beam direction and of the beam's eye view axes u, v, for a
+    patient lying in `position` (HFS, HFP, FFS or FFP).
 
     `direction` points from the source through the isocenter; `u` is the IEC beam-limiting-device X
-    axis (the patient's left at gantry 0), `v` its Y axis (toward the gantry, superior at couch 0).
+    axis (the patient's left at gantry 0, head-first supine), `v` its Y axis (toward the gantry, superior at
+    couch 0 for a head-first patient).
     """
     g, c = math.radians(gantry_deg), math.radians(couch_deg)
     # IEC fixed system (X left, Y toward the gantry, Z up) at couch 0.
@@ -64,8 +76,9 @@ def beam_frame(gantry_deg: float, couch_deg: float = 0.0) -> tuple[np.ndarray, n
     # The couch turns the patient by +c about Z: the beam turns by -c in the patient's frame.
     rot = np.array([[math.cos(c), math.sin(c), 0.0], [-math.sin(c), math.cos(c), 0.0], [0.0, 0.0, 1.0]])
 
+    axes = np.array(PATIENT_AXES[position], dtype=float)
+
     def to_patient(vec: np.ndarray) -> np.ndarray:
-        x, y, z = rot @ vec
-        return np.array([x, -z, y])
+        return axes @ (rot @ vec)
 
     return -to_patient(source), to_patient(u), to_patient(v)

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import ndimage, sparse, special
 
 from planflow_qt.backends.simulated.beams import SAD_MM, ControlPoint, beam_frame
-from planflow_qt.backends.simulated.grid import Grid
+from planflow_qt.patients.grid import Grid
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,11 @@ class Influence:
 
 
 class DoseGeometry:
-    """The voxels a dose is computed on (the body), their positions, densities and local densities."""
+    """The voxels a dose is computed on (the body), their positions, densities and local densities, and the
+    position the patient lies in (HFS, HFP, FFS, FFP), which turns the beams (`beams.beam_frame`)."""
 
-    def __init__(self, grid: Grid, density: np.ndarray, body: np.ndarray, model: BeamModel):
-        self.grid, self.density, self.model = grid, density, model
+    def __init__(self, grid: Grid, density: np.ndarray, body: np.ndarray, model: BeamModel, position: str = "HFS"):
+        self.grid, self.density, self.model, self.position = grid, density, model, position
         self.rows = np.flatnonzero(body).astype(np.int64)
         self.positions = grid.positions_mm(self.rows).astype(np.float32)
         # Lateral electron transport sees the density around a voxel, not the voxel alone.
@@ -169,7 +170,7 @@ class BeamView:
 
 def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint):
     """Depth along the beam, divergence factor and collimator coordinates (isocenter plane) of every row."""
-    direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg)
+    direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg, geo.position)
     rel = geo.positions - iso.astype(np.float32)
     t = rel @ direction.astype(np.float32)
     f = SAD_MM / (SAD_MM + t)

@@ -23,7 +23,7 @@ from planflow_qt.backends.simulated.dose_engine import (
     beam_view,
     view_dose,
 )
-from planflow_qt.backends.simulated.grid import Grid
+from planflow_qt.patients.grid import Grid
 
 TANK_MM = (400.0, 400.0, 400.0)
 """Lateral (x), depth (y) and lateral (z) size of the tank."""

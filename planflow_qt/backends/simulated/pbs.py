@@ -140,7 +140,7 @@ def plan_spots(geo: DoseGeometry, iso_mm: Sequence[float], beams: Sequence[Proto
     positions = geo.positions[target_rows].astype(float)
     out = []
     for beam in beams:
-        axes = beam_frame(beam.gantry_deg, beam.couch_deg)
+        axes = beam_frame(beam.gantry_deg, beam.couch_deg, geo.position)
         shifter = shifter_wet_mm(beam.range_shifter)
         gap = _air_gap(geo, axes, iso)
         wet = _wet(geo, positions, axes, iso, 1.0)

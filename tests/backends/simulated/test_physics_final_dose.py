@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from planflow_qt.backends.simulated import beams, dose_engine, final_dose
-from planflow_qt.backends.simulated.grid import Grid
 from planflow_qt.model.planning import Arc
+from planflow_qt.patients.grid import Grid
 
 
 def _plan(lung: bool):

@@ -164,7 +164,7 @@ def test_dose_queries(optimized):
     with pytest.raises(BackendError, match="exactly one"):
         b.dose_at_volume("PTV")
     grid = b.dose_grid()
-    assert grid.dose.shape == b.phantom.grid.shape and grid.voxel_mm == GRID
+    assert grid.dose.shape == b.patient.grid.shape and grid.voxel_mm == GRID
     assert grid.dose[~b.roi_mask("External")].max() == 0.0
     info = b.case_info()
     assert info["case"] == "lung" and info["rois"]["PTV"]["type"] == "Ptv" and "ISO" in info["pois_cm"]

@@ -46,7 +46,7 @@ def test_locked_jaws_close_the_field_outside_them():
     assert locked.last_influence.matrix.nnz < 0.5 * free.last_influence.matrix.nnz
     grid = free.dose_grid()
     iso_z = free._current().iso_mm[2]
-    z = free.phantom.grid.positions_mm(np.arange(free.phantom.grid.size))[:, 2].reshape(grid.dose.shape)
+    z = free.patient.grid.positions_mm(np.arange(free.patient.grid.size))[:, 2].reshape(grid.dose.shape)
     far = free.roi_mask("PTV") & (np.abs(z - iso_z) > 15.0)
     assert far.any()
     assert locked.dose_grid().dose[far].mean() < 0.6 * grid.dose[far].mean(), "Y jaws at +-0.5 cm"

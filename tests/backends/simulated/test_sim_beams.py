@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from planflow_qt.backends.simulated import beams, dose_engine
-from planflow_qt.backends.simulated.grid import Grid
 from planflow_qt.model.planning import Arc, Direction
+from planflow_qt.patients.grid import Grid
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,16 @@ def test_control_points_wrap_through_zero_in_both_directions():
     assert not {round(c.gantry_deg, 6) for c in cw} & {round(c.gantry_deg, 6) for c in ccw}
     assert beams.arc_span_deg(Arc(name="C", gantry_start_deg=181, gantry_stop_deg=179)) == pytest.approx(358)
     assert beams.arc_span_deg(Arc(name="D", gantry_start_deg=10, gantry_stop_deg=10)) == 360.0
+
+
+@pytest.mark.parametrize(("position", "gantry_0", "gantry_90", "v_at_couch_0"), [
+    ("HFS", [0, 1, 0], [-1, 0, 0], [0, 0, 1]),
+    ("HFP", [0, -1, 0], [1, 0, 0], [0, 0, 1]),   # prone: gantry 0 enters from posterior
+    ("FFS", [0, 1, 0], [1, 0, 0], [0, 0, -1]),   # feet first: the gantry side is inferior
+    ("FFP", [0, -1, 0], [-1, 0, 0], [0, 0, -1]),
+])
+def test_beam_frame_turns_with_the_patient_position(position, gantry_0, gantry_90, v_at_couch_0):
+    direction, u, v = beams.beam_frame(0.0, position=position)
+    assert direction == pytest.approx(gantry_0) and v == pytest.approx(v_at_couch_0)
+    assert np.cross(u, v) == pytest.approx(-direction), "u, v and the beam form a right-handed frame"
+    assert beams.beam_frame(90.0, position=position)[0] == pytest.approx(gantry_90)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from planflow_qt.backends.simulated import beams, dose_engine, dvh
-from planflow_qt.backends.simulated.grid import Grid
 from planflow_qt.backends.simulated.objectives import Term
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, optimize
 from planflow_qt.model.planning import Arc, Direction, FunctionSpec, FunctionType
+from planflow_qt.patients.grid import Grid
 
 T = FunctionType
 

@@ -6,8 +6,8 @@ import pytest
 from planflow_qt.backends.base import BackendError
 from planflow_qt.backends.simulated import SimulatedBackend, dosimetry, pbs, protons
 from planflow_qt.backends.simulated.dose_engine import BeamModel, DoseGeometry
-from planflow_qt.backends.simulated.grid import Grid
 from planflow_qt.model.planning import PlanSetup, ProtonBeam, Technique
+from planflow_qt.patients.grid import Grid
 
 STEP_MM = 0.02
 
@@ -133,6 +133,6 @@ def test_prostate_phantom():
     names = set(b.roi_names())
     assert {"External", "CTV", "PTV", "Rectum", "Bladder", "FemoralHead_L", "FemoralHead_R"} <= names
     assert 20.0 < b.roi_volume_cc("CTV") < 60.0 < b.roi_volume_cc("Bladder")
-    assert b.phantom.density.max() == pytest.approx(1.5)
+    assert b.patient.density.max() == pytest.approx(1.5)
     femur = b.roi_mask("FemoralHead_L")
-    assert b.phantom.grid.positions_mm(np.flatnonzero(femur))[:, 0].mean() > 50.0  # patient's left is +x
+    assert b.patient.grid.positions_mm(np.flatnonzero(femur))[:, 0].mean() > 50.0  # patient's left is +x

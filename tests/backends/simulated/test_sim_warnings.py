@@ -20,7 +20,7 @@ def test_a_replaced_dose_grid_is_warned_once_naming_both():
         backend.create_plan(PlanSetup(name="P", dose_grid_cm=0.25))
         backend.create_plan(PlanSetup(name="Q", dose_grid_cm=0.25))
     assert len(warnings) == 1
-    assert "0.25 cm dose grid is replaced by the phantom's 1.00 cm grid" in warnings[0]
+    assert "0.25 cm dose grid is replaced by the patient's 1.00 cm grid" in warnings[0]
     with backend_warnings(warnings.append):
         SimulatedBackend("lung", grid_mm=10.0).create_plan(PlanSetup(name="P", dose_grid_cm=1.0))
     assert len(warnings) == 1, "the phantom's own grid is not warned"

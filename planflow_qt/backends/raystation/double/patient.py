@@ -178,7 +178,7 @@ class RoiGeometry(RsObject):
     def GetCenterOfRoi(self) -> AttrDict:
         sim = self._world.sim
         mask = sim.roi_mask(self._contoured())
-        center = sim.phantom.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0) / 10.0
+        center = sim.patient.grid.positions_mm(np.flatnonzero(mask)).mean(axis=0) / 10.0
         return point(*center)
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from planflow_qt.backends.simulated import CASES, CaseParams, make_case, masks
+from planflow_qt.patients import masks
+from planflow_qt.patients.phantoms import CASES, CaseParams, make_case
 
 ROIS = {"External", "Lung_L", "Lung_R", "Lungs", "Heart", "Esophagus", "SpinalCanal", "SpinalCord", "GTV",
         "CTV", "PTV"}

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from planflow_qt.backends.simulated import masks
 from planflow_qt.model.planning import BooleanOperation, Margin, MarginType
+from planflow_qt.patients import masks
 
 H = 2.0  # mm
 

@@ -13,14 +13,15 @@ z superior), mm inside the package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from planflow_qt.backends.simulated import masks
-from planflow_qt.backends.simulated.grid import Grid
+from planflow_qt.patients import masks
+from planflow_qt.patients.grid import Grid
+from planflow_qt.patients.patient import Patient, PatientIdentity
+from planflow_qt.patients.uids import derived_uid
 
 CASES: tuple[str, ...] = ("lung", "lung_left", "esophagus", "prostate")
 """Names of the phantom cases `make_case` builds."""
@@ -113,23 +114,15 @@ def _tumor_fits(params: CaseParams) -> bool:
     return bool(inside_lung and outside_heart)
 
 
-@dataclass
-class Phantom:
-    """One phantom patient: grid, relative electron density, ROI masks and types, POIs (mm)."""
-
-    name: str
-    params: CaseParams
-    grid: Grid
-    density: np.ndarray
-    rois: dict[str, np.ndarray]
-    roi_types: dict[str, str]
-    pois_mm: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    body: str = "External"
-
-    @property
-    def key(self) -> tuple:
-        """What identifies this phantom for caching (name, parameters, grid)."""
-        return (self.name, self.params.model_dump_json(), self.grid)
+def phantom_identity(name: str, params: CaseParams, seed: int | None = None) -> PatientIdentity:
+    """The anonymized DICOM identity of phantom case `name` (drawn by `seed`): `PHANTOM^LUNG_LEFT`, an ID,
+    and UIDs derived from its parameters, so every export of the same phantom patient references one study."""
+    suffix = "" if seed is None else f"-S{seed}"
+    what = params.model_dump_json()
+    return PatientIdentity(patient_name=f"PHANTOM^{name.upper()}", patient_id=f"PHANTOM-{name.upper()}{suffix}",
+                           study_uid=derived_uid("planflow phantom study", name, what),
+                           frame_uid=derived_uid("planflow phantom frame", name, what),
+                           study_description=f"PlanFlow phantom {name}")
 
 
 def _ellipsoid(grid: Grid, center, semi) -> np.ndarray:
@@ -145,13 +138,18 @@ def _cylinder(grid: Grid, center_xy, semi_xy, z_range=(-np.inf, np.inf)) -> np.n
 
 
 def make_case(name: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
-              params: CaseParams | None = None) -> Phantom:
+              params: CaseParams | None = None) -> Patient:
     """Build phantom case `name` on a grid of `grid_mm` (2.5-10 mm); `seed` draws a new patient."""
     if not 2.5 <= grid_mm <= 10.0:
         raise ValueError(f"grid_mm must be within 2.5-10 mm, not {grid_mm}")
     params = params or CaseParams.for_case(name, seed)
-    if params.site == "prostate":
-        return _pelvis(name, params, grid_mm)
+    patient = _pelvis(name, params, grid_mm) if params.site == "prostate" else _thorax(name, params, grid_mm)
+    patient.identity = phantom_identity(name, params, seed)
+    return patient
+
+
+def _thorax(name: str, params: CaseParams, grid_mm: float) -> Patient:
+    """A thorax with a lung or esophagus tumor (see the module's description)."""
     grid = Grid.centered(EXTENT_MM, grid_mm)
     h = grid.voxel_mm
 
@@ -199,11 +197,11 @@ def make_case(name: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
     ptv_center = grid.positions_mm(np.flatnonzero(ptv)).mean(axis=0)
     pois = {"ISO": tuple(float(v) for v in np.round(ptv_center)),
             "REF": (0.0, float(-BODY_SEMI_AXES_MM[1]), float(np.round(ptv_center[2])))}
-    return Phantom(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
+    return Patient(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
                    pois_mm=pois)
 
 
-def _pelvis(name: str, params: CaseParams, grid_mm: float) -> Phantom:
+def _pelvis(name: str, params: CaseParams, grid_mm: float) -> Patient:
     """A male pelvis: prostate CTV, PTV = CTV + the PTV margin, rectum, bladder, femoral heads, bones."""
     grid = Grid.centered(PELVIS_EXTENT_MM, grid_mm)
     h = grid.voxel_mm
@@ -234,5 +232,5 @@ def _pelvis(name: str, params: CaseParams, grid_mm: float) -> Phantom:
     center = grid.positions_mm(np.flatnonzero(ctv)).mean(axis=0)
     pois = {"ISO": tuple(float(v) for v in np.round(center)),
             "REF": (0.0, float(-PELVIS_SEMI_AXES_MM[1]), float(np.round(center[2])))}
-    return Phantom(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
+    return Patient(name=name, params=params, grid=grid, density=density, rois=rois, roi_types=types,
                    pois_mm=pois)
