@@ -50,6 +50,11 @@ class Prompts:
         name, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent, "Open flow", str(folder), FLOW_FILTER)
         return Path(name) if name else None
 
+    def patient_folder(self, folder: Path) -> Path | None:
+        name = QtWidgets.QFileDialog.getExistingDirectory(self.parent, "DICOM patient folder (CT and RTSTRUCT)",
+                                                          str(folder))
+        return Path(name) if name else None
+
     def save_path(self, suggestion: Path) -> Path | None:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent, "Save flow as", str(suggestion), FLOW_FILTER)
         return Path(name) if name else None

@@ -38,13 +38,18 @@ PASS = QtGui.QColor(40, 120, 60)
 FAIL = QtGui.QColor(140, 45, 45)
 
 
-def simulated_factory(case: str, grid_mm: float) -> Callable[[], Backend]:
-    """A factory of the simulated backend for a case and grid (built in the worker thread)."""
+PATIENT_ITEM = "DICOM patient…"
+"""The case entry that asks for a patient folder (CT series and RTSTRUCT) to plan on."""
+
+
+def simulated_factory(case: str, grid_mm: float, patient: Path | None = None) -> Callable[[], Backend]:
+    """A factory of the simulated backend for a phantom case, or the DICOM patient in the folder `patient`,
+    on a grid (built in the worker thread)."""
 
     def make() -> Backend:
         from planflow_qt.backends import make_backend
 
-        return make_backend("simulated", case=case, grid_mm=grid_mm)
+        return make_backend("simulated", case=case, grid_mm=grid_mm, patient=str(patient) if patient else None)
 
     return make
 
@@ -111,8 +116,10 @@ class RunPanel(QtWidgets.QWidget):
 
     def __init__(self, flow_provider: Callable[[], Flow], check: Callable[[], str | None],
                  raystation_backend_factory: Callable[[], Backend] | None = None, runs_dir: Path | None = None,
-                 parent=None, registry: Registry | None = None):
+                 parent=None, registry: Registry | None = None,
+                 choose_patient: Callable[[], Path | None] | None = None):
         super().__init__(parent)
+        self.choose_patient = choose_patient
         self.registry = registry or default_registry()
         self.titles: dict[str, str] = {}
         self.edited_during_run = False
@@ -137,6 +144,9 @@ class RunPanel(QtWidgets.QWidget):
             self.backend_combo.addItem("RayStation (open case)", "raystation")
         self.case_combo = QtWidgets.QComboBox()
         self.case_combo.addItems(CASES)
+        if self.choose_patient is not None:
+            self.case_combo.addItem(PATIENT_ITEM)
+        self.case_combo.activated.connect(self._case_chosen)
         self.grid_spin = QtWidgets.QDoubleSpinBox()
         self.grid_spin.setRange(2.5, 10.0)
         self.grid_spin.setSingleStep(2.5)
@@ -172,7 +182,8 @@ class RunPanel(QtWidgets.QWidget):
         for button in (self.run_button, self.stop_button, self.report_button):
             buttons.addWidget(button)
         self.backend_combo.setToolTip("Where the flow runs")
-        self.case_combo.setToolTip("Simulated patient: lung, lung_left or esophagus")
+        self.case_combo.setToolTip("Simulated patient: a phantom (lung, lung_left, esophagus, prostate) or a DICOM "
+                                   "patient folder (CT series and RTSTRUCT)")
         self.log_view = QtWidgets.QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(20000)
@@ -212,6 +223,25 @@ class RunPanel(QtWidgets.QWidget):
         self.case_combo.setEnabled(simulated)
         self.grid_spin.setEnabled(simulated)
 
+    def _case_chosen(self, index: int) -> None:
+        """'DICOM patient…' asks for a folder; a chosen folder becomes an entry of its own."""
+        if self.case_combo.itemText(index) != PATIENT_ITEM:
+            return
+        folder = self.choose_patient()
+        if folder is None:
+            self.case_combo.setCurrentIndex(0)
+            return
+        self.choose_patient_folder(folder)
+
+    def choose_patient_folder(self, folder: Path) -> None:
+        """Plan on the DICOM patient in `folder` (read when the run starts)."""
+        label = f"patient {folder.name}"
+        found = self.case_combo.findText(label)
+        if found < 0:
+            self.case_combo.insertItem(self.case_combo.count() - 1, label, str(folder))
+            found = self.case_combo.findText(label)
+        self.case_combo.setCurrentIndex(found)
+
     def choose_simulated(self, case: str, grid_mm: float) -> None:
         """Select the simulated backend with a case and grid (menus, tests, the screenshot command)."""
         self.backend_combo.setCurrentIndex(0)
@@ -235,8 +265,8 @@ class RunPanel(QtWidgets.QWidget):
         if self.backend_combo.currentData() == "raystation":
             factory, case = self.raystation_backend_factory, "RayStation"
         else:
-            case = self.case_combo.currentText()
-            factory = simulated_factory(case, self.grid_spin.value())
+            case, folder = self.case_combo.currentText(), self.case_combo.currentData()
+            factory = simulated_factory(case, self.grid_spin.value(), Path(folder) if folder else None)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out_dir = self.runs_dir / f"{_safe(flow.meta.name)}-{stamp}"
         self._reset()

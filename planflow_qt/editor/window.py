@@ -66,7 +66,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties = PropertiesPanel(self.doc, case_names)
         self.problems = ProblemsPanel(self.doc)
         self.run_panel = RunPanel(lambda: self.doc.flow, self._run_check, raystation_backend_factory, runs_dir,
-                                  registry=self.registry)
+                                  registry=self.registry, choose_patient=lambda: self.prompts.patient_folder(
+                                      self._folder()))
         self._docks()
         self._actions()
         self._menus()

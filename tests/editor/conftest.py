@@ -38,6 +38,9 @@ class FakePrompts:
     def save_path(self, suggestion):
         return self.next_path
 
+    def patient_folder(self, folder):
+        return self.next_path
+
     def export_path(self, suggestion, kind):
         return self.next_path
 

@@ -153,3 +153,29 @@ def test_warnings_skips_and_a_failure_of_a_run_show_on_the_nodes_badges(window, 
     qtbot.mouseClick(panel.run_button, Core.Qt.LeftButton)
     assert not badge("goals").isVisible() and not badge("fv").isVisible(), "a new run starts with clean badges"
     qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+
+
+def test_a_dicom_patient_folder_is_chosen_in_the_run_panel_and_planned_on(window, qtbot, tmp_path):
+    from Qt import QtCore as Core
+
+    from planflow_qt.patients.dicom_phantom import write_patient_dicom
+    from planflow_qt.patients.phantoms import make_case
+
+    folder = tmp_path / "Lung patient"
+    write_patient_dicom(make_case("lung", grid_mm=10.0), folder)
+    assert window.open(FLOWS / "lung_single_pass.json")
+    panel = window.run_panel
+    combo = panel.case_combo
+    window.prompts.next_path = folder
+    combo.setFocus()
+    qtbot.keyClick(combo, Core.Qt.Key_End)
+    assert combo.currentText() == "patient Lung patient" and combo.currentData() == str(folder)
+    panel.grid_spin.setValue(10.0)
+    qtbot.mouseClick(panel.run_button, Core.Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+    outcome = panel.outcome
+    assert outcome.result.status == "completed", outcome.result.error
+    assert outcome.backend.patient.source == str(folder)
+    window.prompts.next_path = None
+    qtbot.keyClick(combo, Core.Qt.Key_End)
+    assert combo.currentText() == "lung", "a cancelled choice goes back to the first phantom"
