@@ -1,4 +1,4 @@
-"""Fixtures shared by the test folders: a node pack installed as a clinic installs one."""
+"""Fixtures shared by the test folders: a node pack installed as a clinic installs one, short lung flows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,27 @@ from pathlib import Path
 import pytest
 
 PACK = Path(__file__).parent / "packs" / "coldspot_pack"
+FLOWS = Path(__file__).resolve().parents[1] / "flows"
+
+
+def _small(name: str, out: Path, **params: dict) -> Path:
+    from planflow_qt.model.files import load_flow, save_flow
+
+    flow = load_flow(FLOWS / f"{name}.json")
+    flow.node("settings").params = {**flow.node("settings").params, "iterations": 12}
+    for node_id, values in params.items():
+        flow.node(node_id).params = {**flow.node(node_id).params, **values}
+    path = out / f"{name}.json"
+    save_flow(flow, path, touch=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_flows(tmp_path_factory) -> tuple[Path, Path]:
+    """Lung progressive (two rounds, 12 iterations) and lung single pass (12 iterations) as files: studies
+    and patient runs that stay fast."""
+    out = tmp_path_factory.mktemp("flows")
+    return _small("lung_progressive", out, rounds={"max_rounds": 2}), _small("lung_single_pass", out)
 
 
 @pytest.fixture

@@ -129,20 +129,28 @@ def _iso(iso_mm) -> list[str]:
     return [f"{v:.2f}" for v in (iso_mm or (0.0, 0.0, 0.0))]
 
 
-def _arc_beam(arc: Arc, number: int, setup: PlanSetup, iso_mm):
+def _beam(number: int, name: str, beam_type: str, radiation: str, setup: PlanSetup):
+    """What every beam of the plan states: number, name, type, radiation, machine, no accessories."""
     from pydicom.dataset import Dataset
 
     beam = Dataset()
     beam.BeamNumber = number
-    beam.BeamName = arc.name
-    beam.BeamType = "DYNAMIC"
-    beam.RadiationType = "PHOTON"
+    beam.BeamName = name
+    beam.BeamType = beam_type
+    beam.RadiationType = radiation
     beam.TreatmentMachineName = setup.machine[:16]
     beam.PrimaryDosimeterUnit = "MU"
-    beam.SourceAxisDistance = "1000"
     beam.TreatmentDeliveryType = "TREATMENT"
     beam.NumberOfWedges = beam.NumberOfCompensators = beam.NumberOfBoli = beam.NumberOfBlocks = 0
     beam.FinalCumulativeMetersetWeight = "1"
+    return beam
+
+
+def _arc_beam(arc: Arc, number: int, setup: PlanSetup, iso_mm):
+    from pydicom.dataset import Dataset
+
+    beam = _beam(number, arc.name, "DYNAMIC", "PHOTON", setup)
+    beam.SourceAxisDistance = "1000"
     energy = "".join(ch for ch in arc.energy if ch.isdigit() or ch == ".") or "6"
     first, last = Dataset(), Dataset()
     first.ControlPointIndex, last.ControlPointIndex = 0, 1
@@ -167,21 +175,12 @@ def _arc_beam(arc: Arc, number: int, setup: PlanSetup, iso_mm):
 def _ion_beam(proton: ProtonBeam, number: int, setup: PlanSetup, iso_mm):
     from pydicom.dataset import Dataset
 
-    beam = Dataset()
-    beam.BeamNumber = number
-    beam.BeamName = proton.name
-    beam.BeamType = "STATIC"
-    beam.RadiationType = "PROTON"
+    beam = _beam(number, proton.name, "STATIC", "PROTON", setup)
     beam.ScanMode = "MODULATED"
-    beam.TreatmentMachineName = setup.machine[:16]
-    beam.PrimaryDosimeterUnit = "MU"
-    beam.TreatmentDeliveryType = "TREATMENT"
     beam.VirtualSourceAxisDistances = [2000.0, 2000.0]
-    beam.NumberOfWedges = beam.NumberOfCompensators = beam.NumberOfBoli = beam.NumberOfBlocks = 0
     beam.NumberOfRangeShifters = 1 if proton.range_shifter else 0
     beam.NumberOfLateralSpreadingDevices = beam.NumberOfRangeModulators = 0
     beam.PatientSupportType = "TABLE"
-    beam.FinalCumulativeMetersetWeight = "1"
     point = Dataset()
     point.ControlPointIndex = 0
     point.GantryAngle = f"{proton.gantry_deg:g}"

@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from planflow_qt.model.files import load_flow, save_flow
 from planflow_qt.patients.dicom_phantom import write_patient_dicom
 from planflow_qt.patients.phantoms import make_case
-
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 
 @pytest.fixture(scope="session")
@@ -36,17 +33,3 @@ def patient_copy(coarse_dicom, tmp_path) -> Path:
     return Path(shutil.copytree(coarse_dicom, tmp_path / "patient"))
 
 
-@pytest.fixture(scope="session")
-def short_flows(tmp_path_factory) -> tuple[Path, Path]:
-    """Lung progressive (two rounds, 12 iterations) and lung single pass (12 iterations) as files."""
-    out = tmp_path_factory.mktemp("flows")
-    paths = []
-    for name, extra in (("lung_progressive", {"rounds": {"max_rounds": 2}}), ("lung_single_pass", {})):
-        flow = load_flow(FLOWS / f"{name}.json")
-        flow.node("settings").params = {**flow.node("settings").params, "iterations": 12}
-        for node_id, values in extra.items():
-            flow.node(node_id).params = {**flow.node(node_id).params, **values}
-        path = out / f"{name}.json"
-        save_flow(flow, path, touch=False)
-        paths.append(path)
-    return paths[0], paths[1]

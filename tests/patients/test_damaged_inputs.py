@@ -143,9 +143,9 @@ def test_open_contours_points_empty_rois_and_other_files_are_skipped_with_a_note
     assert set(patient.pois_mm) == {"ISO", "REF"}
 
 
-def test_the_command_exits_2_without_a_traceback(patient_copy, short_flows, capsys):
+def test_the_command_exits_2_without_a_traceback(patient_copy, small_flows, capsys):
     (patient_copy / "CT_0010.dcm").unlink()
-    code = main(["run", str(short_flows[1]), "--patient", str(patient_copy), "--grid", "10", "--out",
+    code = main(["run", str(small_flows[1]), "--patient", str(patient_copy), "--grid", "10", "--out",
                  str(patient_copy.parent / "run")])
     err = capsys.readouterr().err
     assert code == EXIT_UNREADABLE
@@ -227,9 +227,9 @@ def test_uneven_slice_spacing_is_resampled_with_a_note(patient_copy, coarse_dico
     assert np.abs(patient.density - expected.density).mean() < 0.01
 
 
-def test_the_notes_reach_the_console_and_the_report(patient_copy, short_flows, capsys):
+def test_the_notes_reach_the_console_and_the_report(patient_copy, small_flows, capsys):
     (patient_copy / "readme.txt").write_text("exported by hand", encoding="utf-8")
     out = patient_copy.parent / "run"
-    assert main(["run", str(short_flows[1]), "--patient", str(patient_copy), "--grid", "10", "--out", str(out)]) == 0
+    assert main(["run", str(small_flows[1]), "--patient", str(patient_copy), "--grid", "10", "--out", str(out)]) == 0
     assert "note: ignored: 1 not DICOM file(s)" in capsys.readouterr().err
     assert "<li>ignored: 1 not DICOM file(s)</li>" in (out / "report.html").read_text(encoding="utf-8")

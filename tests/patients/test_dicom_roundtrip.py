@@ -106,8 +106,8 @@ def test_the_same_dose_reads_the_same_dvh_metrics_on_the_imported_rois(round_tri
             assert got.dose_at_volume(volume) == pytest.approx(expected.dose_at_volume(volume), rel=0.01), name
 
 
-def test_the_same_flow_plans_the_imported_phantom_to_the_same_target_doses(lung_left_dicom, short_flows):
-    flow = load_flow(short_flows[1])
+def test_the_same_flow_plans_the_imported_phantom_to_the_same_target_doses(lung_left_dicom, small_flows):
+    flow = load_flow(small_flows[1])
     phantom = execute(flow, SimulatedBackend(case="lung_left", grid_mm=5.0), None, case="lung_left").summary
     imported = execute(flow, SimulatedBackend.from_folder(lung_left_dicom, grid_mm=5.0), None, case="dicom").summary
     assert imported["status"] == phantom["status"] == "completed"

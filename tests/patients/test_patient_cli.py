@@ -17,10 +17,10 @@ from planflow_qt.patients.dicom_import import read_patient
 
 
 @pytest.fixture(scope="module")
-def exported_run(lung_left_dicom, short_flows, tmp_path_factory):
+def exported_run(lung_left_dicom, small_flows, tmp_path_factory):
     """The short lung progressive flow run on the DICOM lung_left phantom at 10 mm, exported."""
     out = tmp_path_factory.mktemp("run")
-    code = main(["run", str(short_flows[0]), "--patient", str(lung_left_dicom), "--grid", "10", "--export-dicom",
+    code = main(["run", str(small_flows[0]), "--patient", str(lung_left_dicom), "--grid", "10", "--export-dicom",
                  "--out", str(out)])
     assert code == EXIT_OK
     return out
@@ -79,8 +79,8 @@ def test_the_exported_dose_and_rois_read_back_to_the_summary_metrics(exported_ru
         assert float(values.max()) == pytest.approx(stats["max_cgy"], rel=0.01), roi
 
 
-def test_a_phantom_run_exports_with_the_phantoms_own_uids(short_flows, tmp_path):
-    assert main(["run", str(short_flows[1]), "--case", "lung_left", "--grid", "10", "--export-dicom",
+def test_a_phantom_run_exports_with_the_phantoms_own_uids(small_flows, tmp_path):
+    assert main(["run", str(small_flows[1]), "--case", "lung_left", "--grid", "10", "--export-dicom",
                  "--out", str(tmp_path)]) == EXIT_OK
     assert main(["phantom", "lung_left", "--grid", "10", "--dicom", str(tmp_path / "ct")]) == EXIT_OK
     dose = pydicom.dcmread(tmp_path / "dicom" / "RTDOSE.dcm")
@@ -93,19 +93,19 @@ def test_a_phantom_run_exports_with_the_phantoms_own_uids(short_flows, tmp_path)
     assert {"PTV", "Lungs", "Ring"} <= set(exported.rois)
 
 
-def test_an_unusable_patient_folder_exits_2_in_one_line(short_flows, tmp_path, capsys):
+def test_an_unusable_patient_folder_exits_2_in_one_line(small_flows, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("no images here", encoding="utf-8")
-    code = main(["run", str(short_flows[1]), "--patient", str(tmp_path), "--out", str(tmp_path / "run")])
+    code = main(["run", str(small_flows[1]), "--patient", str(tmp_path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == EXIT_UNREADABLE
     assert err.count("\n") == 1 and "no CT slices found" in err and str(tmp_path) in err
     assert "Traceback" not in err
 
 
-def test_options_that_do_not_go_with_a_patient_are_refused(short_flows, tmp_path, capsys):
-    assert main(["run", str(short_flows[1]), "--patient", str(tmp_path), "--seed", "3"]) == EXIT_INVALID
+def test_options_that_do_not_go_with_a_patient_are_refused(small_flows, tmp_path, capsys):
+    assert main(["run", str(small_flows[1]), "--patient", str(tmp_path), "--seed", "3"]) == EXIT_INVALID
     assert "--seed draws a phantom patient" in capsys.readouterr().err
-    assert main(["run", str(short_flows[1]), "--calibration", str(tmp_path / "ct.csv")]) == EXIT_INVALID
+    assert main(["run", str(small_flows[1]), "--calibration", str(tmp_path / "ct.csv")]) == EXIT_INVALID
 
 
 def test_make_backend_reads_a_patient_folder(coarse_dicom):

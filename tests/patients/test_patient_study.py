@@ -38,9 +38,9 @@ def _clinic_patient(folder):
     write_patient_dicom(patient, folder)
 
 
-def test_a_study_runs_over_a_folder_of_dicom_patients_and_resumes(cohort, short_flows, tmp_path, capsys):
+def test_a_study_runs_over_a_folder_of_dicom_patients_and_resumes(cohort, small_flows, tmp_path, capsys):
     out = tmp_path / "study"
-    args = ["study", *map(str, short_flows), "--patients", str(cohort), "--grid", "10", "--no-matched", "--quiet",
+    args = ["study", *map(str, small_flows), "--patients", str(cohort), "--grid", "10", "--no-matched", "--quiet",
             "--out", str(out)]
     assert main(args) == EXIT_OK
     printed = capsys.readouterr().out
@@ -56,10 +56,10 @@ def test_a_study_runs_over_a_folder_of_dicom_patients_and_resumes(cohort, short_
     assert "0 result(s) computed, 10 reused" in capsys.readouterr().out
 
 
-def test_the_preflight_lists_unmatched_rois_per_patient_before_anything_runs(cohort, short_flows, tmp_path, capsys):
+def test_the_preflight_lists_unmatched_rois_per_patient_before_anything_runs(cohort, small_flows, tmp_path, capsys):
     _clinic_patient(tmp_path / "clinic")
     out = tmp_path / "study"
-    code = main(["study", *map(str, short_flows), "--patients", str(cohort / "patient0"), str(tmp_path / "clinic"),
+    code = main(["study", *map(str, small_flows), "--patients", str(cohort / "patient0"), str(tmp_path / "clinic"),
                  "--grid", "10", "--quiet", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == EXIT_INVALID
@@ -69,9 +69,9 @@ def test_the_preflight_lists_unmatched_rois_per_patient_before_anything_runs(coh
     assert not (out / "results").exists()
 
 
-def test_aliases_match_clinic_names_and_not_a_prv(short_flows, tmp_path):
+def test_aliases_match_clinic_names_and_not_a_prv(small_flows, tmp_path):
     _clinic_patient(tmp_path / "clinic")
-    flow = load_flow(short_flows[1])
+    flow = load_flow(small_flows[1])
     for node_id, alias in (("roi-lungs", "Lung_Total"), ("roi-cord", "Spinal_Cord")):
         node = flow.node(node_id)
         node.params = {**node.params, "aliases": [*node.params["aliases"], alias]}
@@ -85,7 +85,7 @@ def test_aliases_match_clinic_names_and_not_a_prv(short_flows, tmp_path):
     assert "matched to 'BODY'" in log and "SpinalCord_PRV'" not in log
 
 
-def test_a_patients_folder_without_dicom_exits_2(short_flows, tmp_path, capsys):
+def test_a_patients_folder_without_dicom_exits_2(small_flows, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["study", *map(str, short_flows), "--patients", str(tmp_path / "empty")]) == EXIT_UNREADABLE
+    assert main(["study", *map(str, small_flows), "--patients", str(tmp_path / "empty")]) == EXIT_UNREADABLE
     assert "no DICOM files here or in its subfolders" in capsys.readouterr().err
