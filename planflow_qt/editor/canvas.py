@@ -127,7 +127,7 @@ class FlowCanvas(NodeGraph):
 
     # -- NodeGraphQt's slots replaced by requests -------------------------------------------------------------
     def _wire_signals(self) -> None:
-        viewer = self._viewer
+        viewer = self.viewer()
         viewer.connection_changed.connect(self._on_wires_changed)
         viewer.connection_sliced.connect(lambda pairs: self._on_wires_changed(pairs, []))
         viewer.moved_nodes.connect(self._on_moved)
@@ -162,7 +162,7 @@ class FlowCanvas(NodeGraph):
             self.move_requested.emit(changes)
 
     def _on_renamed(self, view_id: str, name: str) -> None:
-        node = self._model.nodes.get(view_id)
+        node = self.model.nodes.get(view_id)
         if isinstance(node, FlowNode):
             self.title_requested.emit(node.flow_id, name)
 
@@ -180,7 +180,7 @@ class FlowCanvas(NodeGraph):
 
     def build(self, flow: Flow) -> None:
         """Draw a whole flow (replacing what was drawn), with one viewport update at the end."""
-        viewer = self._viewer
+        viewer = self.viewer()
         viewer.setUpdatesEnabled(False)
         scene = self.scene()
         scene.blockSignals(True)
@@ -213,7 +213,7 @@ class FlowCanvas(NodeGraph):
                     pipe.delete()
             NodesRemovedCmd(self, [node], emit_signal=False).redo()
         self._nodes.clear()
-        self._model.nodes.clear()
+        self.model.nodes.clear()
 
     def add_node_view(self, node: Node) -> FlowNode:
         """Draw one node at its position."""
@@ -427,7 +427,7 @@ class FlowCanvas(NodeGraph):
         rect = self.node_rect(node_ids)
         if rect.isNull():
             return
-        viewer = self._viewer
+        viewer = self.viewer()
         rect = rect.adjusted(-margin, -margin, margin, margin)
         view_ratio = max(viewer.width(), 1) / max(viewer.height(), 1)
         if rect.width() / rect.height() < view_ratio:
@@ -439,42 +439,39 @@ class FlowCanvas(NodeGraph):
         if node_ids is not None and rect.width() < viewer.width():  # never zoom in past 100 % on a few nodes
             rect = QtCore.QRectF(0, 0, viewer.width(), viewer.height()).translated(
                 rect.center() - QtCore.QPointF(viewer.width() / 2, viewer.height() / 2))
-        viewer._scene_range = rect
-        viewer._update_scene()
+        viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def actual_size(self) -> None:
         """Show the scene at 100 % (one scene unit per pixel), around the origin where new nodes go."""
-        viewer = self._viewer
+        viewer = self.viewer()
         rect = QtCore.QRectF(viewer.viewport().rect()).adjusted(2, 2, -2, -2)  # fitInView keeps a 2 px margin
         rect.moveCenter(QtCore.QPointF(rect.width() / 2 - 60, rect.height() / 2 - 60))
-        viewer._scene_range = rect
-        viewer._update_scene()
+        viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def zoom_on(self, node_id: str, zoom: float = 0.8) -> None:
         """Centre the view on a node at a zoom factor (1.0: one scene unit per pixel)."""
         view = self._nodes.get(node_id)
         if view is None:
             return
-        viewer = self._viewer
+        viewer = self.viewer()
         size = QtCore.QSizeF(viewer.width() / zoom, viewer.height() / zoom)
         rect = QtCore.QRectF(QtCore.QPointF(0, 0), size)
         rect.moveCenter(view.view.sceneBoundingRect().center())
-        viewer._scene_range = rect
-        viewer._update_scene()
+        viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def center_on_node(self, node_id: str) -> None:
         """Scroll so the node is in the middle of the view, keeping the zoom."""
         view = self._nodes.get(node_id)
         if view is None:
             return
-        viewer = self._viewer
-        center = view.view.sceneBoundingRect().center()
-        viewer._scene_range.translate(center - viewer._scene_range.center())
-        viewer._update_scene()
+        viewer = self.viewer()
+        rect = QtCore.QRectF(*viewer.scene_rect())
+        rect.moveCenter(view.view.sceneBoundingRect().center())
+        viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
 
     def open_search(self) -> None:
         """Open the tab-search menu at the cursor (modal: it returns when the user picked or left)."""
-        self._viewer.tab_search_set_nodes(self.search_entries())
+        self.viewer().tab_search_set_nodes(self.search_entries())
 
     def render_to(self, painter: QtGui.QPainter, target: QtCore.QRectF, source: QtCore.QRectF) -> None:
         """Paint the scene region `source` into `target` (export) in the current theme, with no grid."""
