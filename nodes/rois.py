@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from planflow_qt.catalog.spec import Category, NodeSpec, NodeType, PlanState, Port, PortType, Role
 from planflow_qt.model.planning import CGY, CM, BooleanOperation, Margin, RoiOperand, Strict
@@ -141,6 +141,12 @@ class RingParams(NewRoiParams):
                               json_schema_extra=CM)
     inward_cm: float = Field(0.0, ge=0, lt=5, description="Distance inside the ROI surface (cm)", json_schema_extra=CM)
 
+    @model_validator(mode="after")
+    def _has_width(self) -> RingParams:
+        if self.outward_cm == 0 and self.inward_cm == 0:
+            raise ValueError("a ring needs an outward or inward distance above 0 cm")
+        return self
+
 
 class RoiRing(_CreatesRoi):
     """A ring (wall) around the wired ROI: from `inward_cm` inside its surface to `outward_cm` outside.
@@ -157,8 +163,6 @@ class RoiRing(_CreatesRoi):
 
     @classmethod
     def run(cls, ctx, params: RingParams, inputs):
-        if params.outward_cm == 0 and params.inward_cm == 0:
-            raise ValueError("a ring needs an outward or inward distance above 0 cm")
         ctx.backend.create_roi_wall(params.name, ctx.case_roi(inputs["roi"]), params.outward_cm,
                                     params.inward_cm, params.roi_type, params.color)
         ctx.register_roi(params.name, params.name)

@@ -368,3 +368,11 @@ def test_problem_format():
     assert problem.format("a.json") == \
         "a.json: node rx (plan.prescription): params.dose_cgy: required parameter missing: set it"
     assert problem.format() == "node rx (plan.prescription): params.dose_cgy: required parameter missing: set it"
+
+
+def test_a_ring_without_width_is_refused_before_the_run():
+    b = base()
+    b.add("roi.ring", "ring", {"name": "Ring", "outward_cm": 0, "inward_cm": 0})
+    b.wire("ptv.roi", "ring.roi")
+    assert problems_of(b) == [("ring", "roi.ring", "params",
+                               "Value error, a ring needs an outward or inward distance above 0 cm")]
