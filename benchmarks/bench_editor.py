@@ -40,14 +40,16 @@ def generated_flow(total: int = 500):
     b.add("plan.isocenter", "iso", pos=(520, 0))
     b.add("plan.vmat_arcs", "arcs", {"arcs": [ARC]}, pos=(780, 0))
     b.add("opt.settings", "settings", pos=(1040, 0))
-    b.chain("plan", "rx", "iso", "arcs", "settings")
-    b.wire("ptv.roi", "rx.roi")
-    b.wire("ptv.roi", "iso.roi")
-    fixed = 6 + 4
+    b.add("opt.function", "cover", {"type": "MinDose", "dose_cgy": 6000, "weight": 100}, pos=(1300, 0))
+    b.add("opt.run", "first", pos=(1560, 0))
+    b.chain("plan", "rx", "iso", "arcs", "settings", "cover", "first")
+    for dst in ("rx", "iso", "cover"):
+        b.wire("ptv.roi", f"{dst}.roi")
+    fixed = 8 + 4
     per_group = 6
     groups = (total - fixed) // per_group
     extra = total - fixed - groups * per_group
-    last = "settings"
+    last = "first"
     for g in range(groups):
         x, y = (g % 6) * 1300.0, 300.0 + (g // 6) * 420.0
         roi, margin, f1, f2, cond, adj = (f"{k}{g}" for k in ("roi", "m", "fa", "fb", "c", "adj"))
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         built = time.perf_counter() - started
         times = [open_until_interactive(window, path) for _ in range(args.repeat)]
-        problems = len(window.analysis.problems) if window.analysis else -1
+        problems = len(window.validator.last.problems) if window.validator.last else -1
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
