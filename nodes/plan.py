@@ -57,7 +57,8 @@ class PlanCurrent(NodeType):
     """
 
     spec = NodeSpec("plan.current", "Current plan", Category.PLAN, NoParams, outputs=(PLAN,),
-                    roles=frozenset({Role.PLAN_SOURCE, Role.CURRENT_PLAN}), gives=frozenset(PlanState))
+                    roles=frozenset({Role.PLAN_SOURCE, Role.CURRENT_PLAN}),
+                    gives=frozenset(PlanState) - {PlanState.ISOCENTER})
 
     @classmethod
     def run(cls, ctx, params, inputs):

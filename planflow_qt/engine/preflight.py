@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from planflow_qt.backends.base import Backend
 from planflow_qt.catalog.spec import Role
+from planflow_qt.engine.requirements import needed_from_the_open_plan
 from planflow_qt.engine.validation import Analysis, Problem
 from planflow_qt.model.roi_matching import match_roi_name
 
@@ -51,11 +52,28 @@ def preflight(analysis: Analysis, backend: Backend) -> list[Problem]:
             problems.append(Problem(node.id, node.type, "params.name",
                                     f"the case already has an ROI {created!r}: the flow would overwrite it; "
                                     "rename the created ROI or delete the case's one"))
+    problems += open_plan_problems(analysis, backend)
     own = getattr(backend, "preflight_problems", None)
     if own is not None:
         problems += [Problem(node_id, types.get(node_id, ""), field, message)
                      for node_id, field, message in own(analysis)]
     return problems + capability_problems(analysis, backend)
+
+
+def open_plan_problems(analysis: Analysis, backend: Backend) -> list[Problem]:
+    """Nodes that need what the open plan should give ("Current plan") and it does not have, where the backend
+    can tell (`open_plan_states()`)."""
+    has = getattr(backend, "open_plan_states", None)
+    needed = needed_from_the_open_plan(analysis.flow, analysis.graph, analysis.order, analysis.types,
+                                       analysis.params) if has is not None else {}
+    if not needed:
+        return []
+    present = has()
+    types = {node.id: node.type for node in analysis.flow.nodes}
+    return [Problem(node_id, types[node_id], "inputs.plan",
+                    f"needs {state.value} from the open plan, which has none on {backend.name}: add it to the plan, "
+                    "or place a node giving it upstream")
+            for state, node_ids in needed.items() if state not in present for node_id in node_ids]
 
 
 def capability_problems(analysis: Analysis, backend: Backend) -> list[Problem]:

@@ -44,6 +44,29 @@ def requirement_problems(flow: Flow, graph: FlowGraph, order: list[str], types: 
     return problems
 
 
+def needed_from_the_open_plan(flow: Flow, graph: FlowGraph, order: list[str], types: dict[str, type[NodeType]],
+                               params: dict) -> dict[PlanState, list[str]]:
+    """The plan states nodes need that only the plan open in the planning system gives (a flow starting from
+    "Current plan"): state -> the nodes that need it. The preflight asks the backend whether the open plan has
+    them."""
+    if not any(t.spec.has(Role.CURRENT_PLAN) for t in types.values()):
+        return {}
+    nodes = {node.id: node for node in flow.nodes}
+    given: dict[str, frozenset[PlanState]] = {}
+    needed: dict[PlanState, list[str]] = {}
+    for node_id in order:
+        have = frozenset().union(*(given[p] for p in graph.pred[node_id]))
+        node_type = types.get(node_id)
+        runs = node_type is not None and node_id in params and not nodes[node_id].disabled
+        if runs:
+            for need in node_type.requires(params[node_id]):
+                if need.state is not None and need.state not in have:
+                    needed.setdefault(need.state, []).append(node_id)
+        gives = node_type.spec.gives if runs and not node_type.spec.has(Role.CURRENT_PLAN) else frozenset()
+        given[node_id] = have | gives
+    return needed
+
+
 def _unmet(node: Node, node_type: type[NodeType], need: Requirement, have: frozenset[PlanState],
            may: dict[PlanState, str], wired: set[tuple[str, str]], registry: Registry) -> Problem | None:
     if need.port is not None and (node.id, need.port) not in wired:

@@ -30,10 +30,22 @@ def test_export_is_refused_on_a_backend_without_it_with_what_to_do():
     assert "switch the node off" in problem.message
 
 
+def planned_lung() -> SimulatedBackend:
+    """The simulated lung with an optimized plan open, as a "Current plan" flow expects to find it."""
+    backend = SimulatedBackend(case="lung", grid_mm=10.0)
+    b = FlowBuilder("setup")
+    b.add("opt.function", "f", {"type": "MinDose", "dose_cgy": 6000})
+    b.add("opt.run", "run")
+    b.chain(b.photon_setup(), "f", "run")
+    b.wire("ptv.roi", "f.roi")
+    assert execute(b.build(), backend).result.status == "completed"
+    return backend
+
+
 def test_a_switched_off_export_runs_and_a_capable_backend_exports():
     flow = _flow().build()
     next(n for n in flow.nodes if n.id == "export").disabled = True
-    assert execute(flow, SimulatedBackend(case="lung", grid_mm=10.0)).result.status == "completed"
+    assert execute(flow, planned_lung()).result.status == "completed"
     backend = RecordingBackend()
     assert execute(_flow().build(), backend).result.status == "completed"
     assert ("export_dicom", {"folder": "C:/export"}) in backend.calls

@@ -135,3 +135,45 @@ def test_every_example_is_valid_and_gets_past_its_setup_on_the_simulated_patient
     result = interpreter.run()
     assert result.status == RunStatus.STOPPED, result.error
     assert RunStatus.FAILED not in result.node_states.values()
+
+
+def current_plan_flow() -> FlowBuilder:
+    """Current plan -> MinDose (PTV) -> optimize -> DVH condition: it needs beams from the open plan."""
+    b = FlowBuilder("current")
+    b.add("plan.current", "plan")
+    b.add("roi.match", "ptv", {"name": "PTV"})
+    b.add("opt.function", "f", {"type": "MinDose", "dose_cgy": 6000})
+    b.add("opt.run", "run")
+    b.add("cond.dvh", "cover", {"metric": "mean", "threshold": 5700})
+    b.chain("plan", "f", "run", "cover")
+    b.wire("ptv.roi", "f.roi")
+    b.wire("ptv.roi", "cover.roi")
+    return b
+
+
+def test_a_flow_on_the_open_plan_is_refused_when_the_plan_lacks_what_it_needs():
+    flow = current_plan_flow().build()
+    assert problems(flow) == [], "the open plan may have beams: validation cannot know"
+    result = Interpreter(flow, SimulatedBackend(case="lung", grid_mm=10.0)).run()
+    assert result.status == RunStatus.REFUSED
+    assert [(p.node_id, p.message) for p in result.problems] == [
+        ("run", "needs beams from the open plan, which has none on simulated: add it to the plan, or place a node "
+                "giving it upstream")]
+
+
+def test_a_flow_on_the_open_plan_runs_when_the_plan_has_what_it_needs():
+    backend = SimulatedBackend(case="lung", grid_mm=10.0)
+    setup = FlowBuilder("setup")
+    setup.photon_setup()
+    assert Interpreter(setup.build(), backend).run().status == RunStatus.COMPLETED
+    result = Interpreter(current_plan_flow().build(), backend).run()
+    assert result.status == RunStatus.COMPLETED, result.error
+
+
+def test_the_open_plan_gives_no_isocenter_for_new_beams():
+    b = FlowBuilder("current arcs")
+    b.add("plan.current", "plan")
+    b.add("plan.vmat_arcs", "arcs", {"arcs": [{"name": "A9", "gantry_start_deg": 181, "gantry_stop_deg": 179}]})
+    b.chain("plan", "arcs")
+    assert [p.message for p in analyze(b.build()).problems] == [
+        "needs an isocenter before it: place 'Isocenter' upstream of it on the plan wires"]

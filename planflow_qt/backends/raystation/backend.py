@@ -18,6 +18,7 @@ from planflow_qt.backends.raystation.api import Scripting
 from planflow_qt.backends.raystation.clashes import case_clashes
 from planflow_qt.backends.raystation.optimization import prescription_keywords
 from planflow_qt.backends.raystation.robust import ScenarioEvaluation
+from planflow_qt.catalog.spec import PlanState
 from planflow_qt.model.planning import (
     Arc,
     BeamSettings,
@@ -150,6 +151,19 @@ class RayStationBackend(ScenarioEvaluation):
         if primary is None:
             return None
         return beams.read_prescription(primary)
+
+    def open_plan_states(self) -> frozenset[PlanState]:
+        """What the plan and beam set open in RayStation have (nothing when none is open): beams, a primary
+        prescription, optimization functions, a dose. Read only."""
+        if self.scripting.current("Plan") is None or self.scripting.current("BeamSet") is None:
+            return frozenset()
+        self.use_current_plan()
+        beam_set = self.beam_set
+        has = {PlanState.BEAMS: len(beam_set.Beams) > 0,
+               PlanState.PRESCRIPTION: beam_set.Prescription.PrimaryPrescriptionDoseReference is not None,
+               PlanState.FUNCTIONS: bool(self.function_tags()),
+               PlanState.DOSE: beam_set.FractionDose.DoseValues is not None}
+        return frozenset(state for state, present in has.items() if present)
 
     def preflight_problems(self, analysis: Any) -> list[tuple[str, str, str]]:
         """(node id, field, message) of what RayStation would refuse in this flow before anything changes: a

@@ -41,6 +41,7 @@ from planflow_qt.backends.simulated.objectives import Term, fall_off_term
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, optimize
 from planflow_qt.backends.simulated.robust import RobustProblem
 from planflow_qt.backends.simulated.scenarios import NOMINAL, ScenarioDoses
+from planflow_qt.catalog.spec import PlanState
 from planflow_qt.model.planning import (
     Arc,
     BeamSettings,
@@ -244,6 +245,17 @@ class SimulatedBackend:
                         "patient has one grid; --grid chooses it)", setup.dose_grid_cm, self.voxel_mm / 10.0)
         self._plan = self._plans[setup.name] = _Plan(name=setup.name, setup=setup)
         return setup.name
+
+    def open_plan_states(self) -> frozenset[PlanState]:
+        """What the plan open on the simulated patient has (nothing when none is open): the preflight of a flow
+        that starts from "Current plan"."""
+        plan = self._plan
+        if plan is None:
+            return frozenset()
+        has = {PlanState.BEAMS: bool(plan.arcs or plan.proton_beams),
+               PlanState.PRESCRIPTION: plan.prescription is not None,
+               PlanState.FUNCTIONS: bool(plan.functions), PlanState.DOSE: plan.dose_rows is not None}
+        return frozenset(state for state, present in has.items() if present)
 
     def use_current_plan(self) -> str:
         """Work on the plan that is open (a new empty plan if the patient has none); return its name."""

@@ -35,6 +35,15 @@ class DoseDistribution(RsObject):
     def _scale(self) -> float:
         return 1.0 / self._fractions() if self._fractions is not None else 1.0
 
+    @property
+    def DoseValues(self) -> Any:
+        """The dose values, None until the plan has a dose (only the simulated plan ever has one)."""
+        world = self._world
+        current = world.sim._plan if world.sim_plan is self._plan else None
+        if current is None or current.dose_rows is None:
+            return None
+        return DoseValues(world, f"{self._path}.DoseValues")
+
     def _roi(self, name: Any) -> str:
         self._plan._require_sim()
         rois = self._world.case.PatientModel.RegionsOfInterest
@@ -68,6 +77,12 @@ class DoseDistribution(RsObject):
         if statistic is None:
             raise SystemError(f"DoseType must be 'Average', 'Min' or 'Max', not {kw['DoseType']!r}")
         return float(statistic) * self._scale
+
+
+class DoseValues(RsObject):
+    """The values of a dose on its grid (the double answers only whether there are any)."""
+
+    _stub_class = "DoseValues"
 
 
 class FractionDose(DoseDistribution):
