@@ -33,6 +33,7 @@ import numpy as np
 from scipy import ndimage, sparse, special
 
 from planflow_qt.backends.simulated.beams import SAD_MM, ControlPoint, beam_frame
+from planflow_qt.backends.simulated.parallel import ordered_map
 from planflow_qt.patients.grid import Grid
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,12 @@ class BeamView:
     lo: tuple[int, int]
 
 
-def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint):
-    """Depth along the beam, divergence factor and collimator coordinates (isocenter plane) of every row."""
+def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, rows: np.ndarray | None = None):
+    """Depth along the beam, divergence factor and collimator coordinates (isocenter plane) of every row
+    (or of these rows)."""
     direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg, geo.position)
-    rel = geo.positions - iso.astype(np.float32)
+    positions = geo.positions if rows is None else geo.positions[rows]
+    rel = positions - iso.astype(np.float32)
     t = rel @ direction.astype(np.float32)
     f = SAD_MM / (SAD_MM + t)
     ui, vi = (rel @ eu.astype(np.float32)) * f, (rel @ ev.astype(np.float32)) * f
@@ -182,9 +185,9 @@ def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint):
 def beamlet_cells(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, target_rows: np.ndarray) -> np.ndarray:
     """The beamlet cells of a control point covering the target's projection plus the margin, in column
     order."""
-    *_, p, q = _projection(geo, iso, cp)
+    *_, p, q = _projection(geo, iso, cp, target_rows)
     width = geo.model.beamlet_mm
-    cells = _active_beamlets(p[target_rows], q[target_rows], width, geo.model.target_margin_mm)
+    cells = _active_beamlets(p, q, width, geo.model.target_margin_mm)
     return cells[np.lexsort((cells[:, 1], cells[:, 0]))]
 
 
@@ -268,12 +271,17 @@ def build_influence(geo: DoseGeometry, iso_mm: Sequence[float], control_points: 
     radius = geo.radius_mm(iso)
     arcs = tuple(dict.fromkeys(cp.arc for cp in control_points))
     indices, data, counts, beamlet_arc = [], [], [], []
-    for cp in control_points:
-        arc = arcs.index(cp.arc)
+
+    def columns(cp: ControlPoint) -> list[tuple[np.ndarray, np.ndarray]]:
         view = beam_view(geo, iso, cp, beamlet_cells(geo, iso, cp, target_rows), radius)
-        for rows, vals in _columns(view, geo.model.cutoff):
-            indices.append(rows.astype(np.int32))
-            data.append(vals.astype(np.float32))
+        return [(rows.astype(np.int32), vals.astype(np.float32)) for rows, vals in _columns(view, geo.model.cutoff)]
+
+    # Control points on the engine's threads, joined in order: the matrix is the same as in one thread.
+    for cp, pieces in zip(control_points, ordered_map(columns, control_points), strict=True):
+        arc = arcs.index(cp.arc)
+        for rows, vals in pieces:
+            indices.append(rows)
+            data.append(vals)
             counts.append(rows.size)
             beamlet_arc.append(arc)
     indptr = np.concatenate([[0], np.cumsum(counts)])
@@ -316,10 +324,40 @@ def _gaussian_matrices(grid: Grid, sigma_mm: float) -> list[np.ndarray]:
     for n in grid.shape:
         offsets = np.arange(n)[:, None] - np.arange(n)[None, :]
         k = np.exp(-0.5 * (offsets / sigma) ** 2)
-        reach = max(4 * n, math.ceil(5 * sigma))
-        norm = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum()
-        out.append((k / norm).astype(np.float32))
+        out.append((k / _gaussian_norm(n, sigma)).astype(np.float32))
     return out
+
+
+def _gaussian_norm(n: int, sigma: float) -> float:
+    reach = max(4 * n, math.ceil(5 * sigma))
+    return float(np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum())
+
+
+def _gaussian_factors(grid: Grid, sigma_mm: float) -> list[np.ndarray]:
+    """Per axis a matrix H (n x m) with H @ H.T equal to the axis's matrix of `_gaussian_matrices`.
+
+    A Gaussian of sigma s is the convolution of two Gaussians of sigma s / sqrt(2); sampling that
+    convolution's integral on m nodes spaced a quarter of s / sqrt(2) apart, reaching 5 s / sqrt(2) beyond
+    the grid, gives H @ H.T. The quadrature's error is below exp(-4 pi^2) (about 1e-17) relative, far below
+    float32 rounding, and m is much smaller than n when the blur is wide.
+    """
+    sigma = sigma_mm / grid.voxel_mm
+    half = sigma / math.sqrt(2.0)
+    step = half / 2.0
+    out = []
+    for n in grid.shape:
+        nodes = np.arange(-5.0 * half, n - 1 + 5.0 * half + step, step)
+        h = np.exp(-0.5 * ((np.arange(n)[:, None] - nodes[None, :]) / half) ** 2)
+        h *= math.sqrt(step / (math.sqrt(math.pi) * half * _gaussian_norm(n, sigma)))
+        out.append(h.astype(np.float32))
+    return out
+
+
+def _blur_cost(shape: Sequence[int], inner: Sequence[int]) -> int:
+    """Multiply-adds of blurring a grid of `shape` through the `inner` node counts and back."""
+    nx, ny, nz = shape
+    mx, my, mz = inner
+    return 2 * (nx * mx * ny * nz + mx * ny * my * nz + mx * my * nz * mz)
 
 
 class ScatterBath:
@@ -336,7 +374,16 @@ class ScatterBath:
         model, grid = geo.model, geo.grid
         self.shape, self.rows = grid.shape, geo.rows
         self.fraction = sum(f for f, _ in model.scatter_kernels)
-        self.kernels = [(f, _gaussian_matrices(grid, sigma_mm)) for f, sigma_mm in model.scatter_kernels]
+        # Each blur is applied with its dense per-axis matrices or, when that costs less than half (wide
+        # blurs on fine grids), through their factors H (H @ H.T: down to a few nodes per axis and back).
+        self.kernels: list[tuple[float, bool, list[np.ndarray]]] = []  # factored: H per axis, then H.T
+        for f, sigma_mm in model.scatter_kernels:
+            factors = _gaussian_factors(grid, sigma_mm)
+            dense_cost = grid.size * sum(grid.shape)
+            if 2 * _blur_cost(grid.shape, [h.shape[1] for h in factors]) < dense_cost:
+                self.kernels.append((f, True, [*factors, *(np.ascontiguousarray(h.T) for h in factors)]))
+            else:
+                self.kernels.append((f, False, _gaussian_matrices(grid, sigma_mm)))
         body = np.zeros(grid.size, dtype=bool)
         body[self.rows] = True
         # The grid's border counts as skin: outside the grid there is no tissue either.
@@ -351,10 +398,20 @@ class ScatterBath:
         full = np.zeros(nx * ny * nz, dtype=np.float32)
         full[self.rows] = rows_dose * self.weight
         total = np.zeros(self.rows.size, dtype=np.float32)
-        for fraction, (gx, gy, gz) in self.kernels:
-            out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
-            out = gy @ out
-            out = out @ gz
+        for fraction, factored, matrices in self.kernels:
+            if factored:
+                gx, gy, gz, tx, ty, tz = matrices
+                mx = gx.shape[1]
+                out = (tx @ full.reshape(nx, ny * nz)).reshape(mx, ny, nz)
+                out = ty @ out
+                out = (out @ gz) @ tz
+                out = gy @ out
+                out = (gx @ out.reshape(mx, ny * nz)).reshape(nx, ny, nz)
+            else:
+                gx, gy, gz = matrices
+                out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
+                out = gy @ out
+                out = out @ gz
             total += fraction * out.ravel()[self.rows]
         return self.weight * total
 

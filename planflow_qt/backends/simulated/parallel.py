@@ -1,0 +1,96 @@
+"""Both cores for the dose engine: a small shared thread pool and a sparse mat-vec by row blocks.
+
+NumPy, SciPy's special functions, ndimage interpolation and the sparse kernels release the GIL while they
+work on large arrays, so threads (not processes) share the cores without copying the influence matrix.
+`PLANFLOW_THREADS` sets the number of threads (default: the CPUs this process may use, at most 4); 1
+turns threading off. BLAS stays pinned to one thread (see `optimizer`): these threads split the work
+above it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+from scipy import sparse
+
+try:  # the kernel behind `csr_matrix @ vector`, called on row blocks without copying the matrix
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - a SciPy without it multiplies in one thread
+    _csr_matvec = None
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_PARALLEL_NNZ = 500_000
+"""Below this many nonzeros a mat-vec is faster in one thread than split."""
+
+
+def _default_threads() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def threads() -> int:
+    """How many threads the engine uses."""
+    value = os.environ.get("PLANFLOW_THREADS", "")
+    return max(1, int(value)) if value.strip().isdigit() else _default_threads()
+
+
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None
+"""(process id, size, pool): a forked worker process starts its own pool (threads do not survive a fork)."""
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    n, pid = threads(), os.getpid()
+    if _POOL is None or _POOL[:2] != (pid, n):
+        _POOL = (pid, n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="planflow-dose"))
+    return _POOL[2]
+
+
+def ordered_map(function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    """`map` over the thread pool (results in order); a plain map with one thread."""
+    if threads() == 1:
+        return map(function, items)
+    return _pool().map(function, items)
+
+
+def _row_blocks(matrix: sparse.csr_matrix, parts: int) -> np.ndarray:
+    """Row boundaries splitting a CSR matrix into `parts` blocks of about equal nonzeros."""
+    cached = getattr(matrix, "_planflow_blocks", None)
+    if cached is not None and cached.size == parts + 1:
+        return cached
+    targets = np.linspace(0, matrix.nnz, parts + 1)
+    bounds = np.searchsorted(matrix.indptr, targets).astype(np.int64)
+    bounds[0], bounds[-1] = 0, matrix.shape[0]
+    bounds = np.maximum.accumulate(bounds)
+    matrix._planflow_blocks = bounds
+    return bounds
+
+
+def matvec(matrix: sparse.csr_matrix, x: np.ndarray) -> np.ndarray:
+    """`matrix @ x` for a CSR matrix, its row blocks in parallel threads; the same sums in the same order
+    as SciPy's (the result is identical)."""
+    n = threads()
+    if (n == 1 or _csr_matvec is None or matrix.nnz < MIN_PARALLEL_NNZ or not sparse.isspmatrix_csr(matrix)
+            or matrix.dtype != x.dtype or x.ndim != 1):
+        return matrix @ x
+    x = np.ascontiguousarray(x)
+    out = np.zeros(matrix.shape[0], dtype=np.result_type(matrix.dtype, x.dtype))
+    bounds = _row_blocks(matrix, n)
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+
+    def block(i: int) -> None:
+        r0, r1 = int(bounds[i]), int(bounds[i + 1])
+        if r1 > r0:
+            _csr_matvec(r1 - r0, matrix.shape[1], indptr[r0:r1 + 1], indices, data, x, out[r0:r1])
+
+    list(_pool().map(block, range(n)))
+    return out
