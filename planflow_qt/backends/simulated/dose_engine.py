@@ -233,10 +233,20 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
     s = (sigma * fb * math.sqrt(2.0)).astype(np.float32)[:, None]
     edges_p = (np.arange(a_lo, a_hi + 2) * width).astype(np.float32)
     edges_q = (np.arange(b_lo, b_hi + 2) * width).astype(np.float32)
-    ep = special.erf((p[band][:, None] - edges_p) / s)
-    eq = special.erf((q[band][:, None] - edges_q) / s)
-    return BeamView(cells, band, amp, 0.5 * (ep[:, :-1] - ep[:, 1:]), 0.5 * (eq[:, :-1] - eq[:, 1:]),
+    return BeamView(cells, band, amp, _profile(p[band], edges_p, s), _profile(q[band], edges_q, s),
                     (int(a_lo), int(b_lo)))
+
+
+def _profile(x: np.ndarray, edges: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """0.5 (erf((x - e_k) / s) - erf((x - e_k+1) / s)) for each pair of neighbouring edges, computed in place
+    (a fine grid's band holds a million voxels: each temporary is tens of MB)."""
+    e = x[:, None] - edges
+    e /= s
+    special.erf(e, out=e)
+    profile = e[:, :-1] - e[:, 1:]
+    del e
+    profile *= 0.5
+    return profile
 
 
 def _columns(view: BeamView, cutoff: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -247,7 +257,7 @@ def _columns(view: BeamView, cutoff: float) -> Iterator[tuple[np.ndarray, np.nda
         bs = cells[cells[:, 0] == a, 1] - b_lo
         col = view.lp[:, a - a_lo]
         sel = np.flatnonzero(col > 1e-4)
-        vals = (view.amp[sel] * col[sel])[:, None] * view.lq[sel][:, bs]
+        vals = (view.amp[sel] * col[sel])[:, None] * view.lq[np.ix_(sel, bs)]
         keep = vals >= cutoff * vals.max(axis=0)
         for j in range(bs.size):
             hit = keep[:, j]
@@ -324,40 +334,10 @@ def _gaussian_matrices(grid: Grid, sigma_mm: float) -> list[np.ndarray]:
     for n in grid.shape:
         offsets = np.arange(n)[:, None] - np.arange(n)[None, :]
         k = np.exp(-0.5 * (offsets / sigma) ** 2)
-        out.append((k / _gaussian_norm(n, sigma)).astype(np.float32))
+        reach = max(4 * n, math.ceil(5 * sigma))
+        norm = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum()
+        out.append((k / norm).astype(np.float32))
     return out
-
-
-def _gaussian_norm(n: int, sigma: float) -> float:
-    reach = max(4 * n, math.ceil(5 * sigma))
-    return float(np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2).sum())
-
-
-def _gaussian_factors(grid: Grid, sigma_mm: float) -> list[np.ndarray]:
-    """Per axis a matrix H (n x m) with H @ H.T equal to the axis's matrix of `_gaussian_matrices`.
-
-    A Gaussian of sigma s is the convolution of two Gaussians of sigma s / sqrt(2); sampling that
-    convolution's integral on m nodes spaced a quarter of s / sqrt(2) apart, reaching 5 s / sqrt(2) beyond
-    the grid, gives H @ H.T. The quadrature's error is below exp(-4 pi^2) (about 1e-17) relative, far below
-    float32 rounding, and m is much smaller than n when the blur is wide.
-    """
-    sigma = sigma_mm / grid.voxel_mm
-    half = sigma / math.sqrt(2.0)
-    step = half / 2.0
-    out = []
-    for n in grid.shape:
-        nodes = np.arange(-5.0 * half, n - 1 + 5.0 * half + step, step)
-        h = np.exp(-0.5 * ((np.arange(n)[:, None] - nodes[None, :]) / half) ** 2)
-        h *= math.sqrt(step / (math.sqrt(math.pi) * half * _gaussian_norm(n, sigma)))
-        out.append(h.astype(np.float32))
-    return out
-
-
-def _blur_cost(shape: Sequence[int], inner: Sequence[int]) -> int:
-    """Multiply-adds of blurring a grid of `shape` through the `inner` node counts and back."""
-    nx, ny, nz = shape
-    mx, my, mz = inner
-    return 2 * (nx * mx * ny * nz + mx * ny * my * nz + mx * my * nz * mz)
 
 
 class ScatterBath:
@@ -374,16 +354,7 @@ class ScatterBath:
         model, grid = geo.model, geo.grid
         self.shape, self.rows = grid.shape, geo.rows
         self.fraction = sum(f for f, _ in model.scatter_kernels)
-        # Each blur is applied with its dense per-axis matrices or, when that costs less than half (wide
-        # blurs on fine grids), through their factors H (H @ H.T: down to a few nodes per axis and back).
-        self.kernels: list[tuple[float, bool, list[np.ndarray]]] = []  # factored: H per axis, then H.T
-        for f, sigma_mm in model.scatter_kernels:
-            factors = _gaussian_factors(grid, sigma_mm)
-            dense_cost = grid.size * sum(grid.shape)
-            if 2 * _blur_cost(grid.shape, [h.shape[1] for h in factors]) < dense_cost:
-                self.kernels.append((f, True, [*factors, *(np.ascontiguousarray(h.T) for h in factors)]))
-            else:
-                self.kernels.append((f, False, _gaussian_matrices(grid, sigma_mm)))
+        self.kernels = [(f, _gaussian_matrices(grid, sigma_mm)) for f, sigma_mm in model.scatter_kernels]
         body = np.zeros(grid.size, dtype=bool)
         body[self.rows] = True
         # The grid's border counts as skin: outside the grid there is no tissue either.
@@ -398,21 +369,17 @@ class ScatterBath:
         full = np.zeros(nx * ny * nz, dtype=np.float32)
         full[self.rows] = rows_dose * self.weight
         total = np.zeros(self.rows.size, dtype=np.float32)
-        for fraction, factored, matrices in self.kernels:
-            if factored:
-                gx, gy, gz, tx, ty, tz = matrices
-                mx = gx.shape[1]
-                out = (tx @ full.reshape(nx, ny * nz)).reshape(mx, ny, nz)
-                out = ty @ out
-                out = (out @ gz) @ tz
-                out = gy @ out
-                out = (gx @ out.reshape(mx, ny * nz)).reshape(nx, ny, nz)
-            else:
-                gx, gy, gz = matrices
-                out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
-                out = gy @ out
-                out = out @ gz
-            total += fraction * out.ravel()[self.rows]
+
+        def blur(kernel: tuple[float, list[np.ndarray]]) -> np.ndarray:
+            gx, gy, gz = kernel[1]
+            out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
+            out = gy @ out
+            out = out @ gz
+            return out.ravel()[self.rows]
+
+        # The blurs on the engine's threads (BLAS in one thread each), summed in order.
+        for (fraction, _), blurred in zip(self.kernels, ordered_map(blur, self.kernels), strict=True):
+            total += fraction * blurred
         return self.weight * total
 
     def __call__(self, rows_dose: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ above it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -43,6 +44,7 @@ def threads() -> int:
     return max(1, int(value)) if value.strip().isdigit() else _default_threads()
 
 
+_PREFIX = "planflow-dose"
 _POOL: tuple[int, int, ThreadPoolExecutor] | None = None
 """(process id, size, pool): a forked worker process starts its own pool (threads do not survive a fork)."""
 
@@ -51,13 +53,18 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL
     n, pid = threads(), os.getpid()
     if _POOL is None or _POOL[:2] != (pid, n):
-        _POOL = (pid, n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="planflow-dose"))
+        _POOL = (pid, n, ThreadPoolExecutor(max_workers=n, thread_name_prefix=_PREFIX))
     return _POOL[2]
+
+
+def _serial() -> bool:
+    """One thread, or already on a pool thread (a task waiting for tasks of its own pool could deadlock)."""
+    return threads() == 1 or threading.current_thread().name.startswith(_PREFIX)
 
 
 def ordered_map(function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
     """`map` over the thread pool (results in order); a plain map with one thread."""
-    if threads() == 1:
+    if _serial():
         return map(function, items)
     return _pool().map(function, items)
 
@@ -79,7 +86,7 @@ def matvec(matrix: sparse.csr_matrix, x: np.ndarray) -> np.ndarray:
     """`matrix @ x` for a CSR matrix, its row blocks in parallel threads; the same sums in the same order
     as SciPy's (the result is identical)."""
     n = threads()
-    if (n == 1 or _csr_matvec is None or matrix.nnz < MIN_PARALLEL_NNZ or not sparse.isspmatrix_csr(matrix)
+    if (_serial() or _csr_matvec is None or matrix.nnz < MIN_PARALLEL_NNZ or not sparse.isspmatrix_csr(matrix)
             or matrix.dtype != x.dtype or x.ndim != 1):
         return matrix @ x
     x = np.ascontiguousarray(x)
