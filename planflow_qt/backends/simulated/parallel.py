@@ -2,13 +2,15 @@
 
 NumPy, SciPy's special functions, ndimage interpolation and the sparse kernels release the GIL while they
 work on large arrays, so threads (not processes) share the cores without copying the influence matrix.
-`PLANFLOW_THREADS` sets the number of threads (default: the CPUs this process may use, at most 4); 1
-turns threading off. BLAS stays pinned to one thread (see `optimizer`): these threads split the work
-above it.
+`PLANFLOW_THREADS` sets the number of threads (default: the CPUs this process may use, at most 4, and one
+in a worker process of a pool, whose siblings already use the cores); 1 turns threading off. BLAS stays
+pinned to one thread (see `optimizer`): these threads split the work above it. Every result is the same
+as in one thread: the blocks are joined and summed in a fixed order.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +33,8 @@ MIN_PARALLEL_NNZ = 500_000
 
 
 def _default_threads() -> int:
+    if multiprocessing.parent_process() is not None:
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
