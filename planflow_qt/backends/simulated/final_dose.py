@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def collapsed_cone_dose(geo: DoseGeometry, iso_mm: Sequence[float], control_points: Sequence[ControlPoint],
-                        target: np.ndarray, weights: np.ndarray) -> np.ndarray:
+                        target: np.ndarray, weights: np.ndarray, bath: ScatterBath | None = None) -> np.ndarray:
     """Dose on the body rows of beamlet weights given in the influence matrix's column order (the same
-    control points and target)."""
+    control points and target); `bath` the geometry's scatter bath when already built."""
     start = time.perf_counter()
     iso = np.asarray(iso_mm, dtype=float)
     target_rows = geo.target_rows(target)
@@ -57,6 +57,6 @@ def collapsed_cone_dose(geo: DoseGeometry, iso_mm: Sequence[float], control_poin
     for part in ordered_map(control_point_dose, range(len(control_points))):
         if part is not None:
             primary[part[0]] += part[1]
-    dose = ScatterBath(geo)(primary)
+    dose = (bath if bath is not None else ScatterBath(geo))(primary)
     log.info("collapsed-cone dose: %d control points, %.2f s", len(control_points), time.perf_counter() - start)
     return dose
