@@ -201,13 +201,22 @@ def _radiological_depth(geo: DoseGeometry, iso: np.ndarray, axes, ub, vb, tb, ra
     t_ax = np.arange(-radius_mm - h, tb.max() + 2 * dt, dt)
     uu, vv, tt = np.meshgrid(u_ax, v_ax, t_ax, indexing="ij", sparse=True)
     scale = (SAD_MM + tt) / SAD_MM
-    pts = [iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k]) for k in range(3)]
-    idx = [(pts[k] - grid.origin_mm[k]) / h for k in range(3)]
     shape = (u_ax.size, v_ax.size, t_ax.size)
-    rho = ndimage.map_coordinates(geo.density, [np.broadcast_to(i, shape).ravel() for i in idx], order=1,
-                                  mode="constant", cval=0.0).reshape(shape)
+    idx = []
+    for k in range(3):  # voxel coordinates of the fan grid's points, in place (a fine grid has millions)
+        point = np.broadcast_to(iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k]), shape).copy()
+        point -= grid.origin_mm[k]
+        point /= h
+        idx.append(point.ravel())
+    rho = ndimage.map_coordinates(geo.density, idx, order=1, mode="constant", cval=0.0).reshape(shape)
+    del idx
     stretch = np.sqrt(1.0 + (uu**2 + vv**2) / SAD_MM**2)
-    depth_grid = (np.cumsum(rho, axis=2) - 0.5 * rho) * dt * stretch
+    depth_grid = np.cumsum(rho, axis=2)
+    rho *= 0.5
+    depth_grid -= rho
+    del rho
+    depth_grid *= dt
+    depth_grid = depth_grid * stretch  # float64, as the density's float32 times the float64 stretch
     return ndimage.map_coordinates(depth_grid, [(ub - u_ax[0]) / h, (vb - v_ax[0]) / h, (tb - t_ax[0]) / dt],
                                    order=1, mode="nearest")
 

@@ -10,8 +10,11 @@ as in one thread: the blocks are joined and summed in a fixed order.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,10 +56,26 @@ _POOL: tuple[int, int, ThreadPoolExecutor] | None = None
 """(process id, size, pool): a forked worker process starts its own pool (threads do not survive a fork)."""
 
 
+def _one_malloc_arena() -> None:
+    """Make glibc's malloc serve every thread from one arena, as it does a single thread.
+
+    By default each thread gets its own arenas, which keep the memory freed in them: building a 2.5 mm
+    influence matrix on two threads then peaked about 200 MB higher than on one. NumPy allocates few,
+    large blocks, so the shared arena costs no measurable time. Elsewhere (not glibc) nothing is changed.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, 1)  # M_ARENA_MAX
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     n, pid = threads(), os.getpid()
     if _POOL is None or _POOL[:2] != (pid, n):
+        if sys.platform.startswith("linux"):
+            _one_malloc_arena()
         _POOL = (pid, n, ThreadPoolExecutor(max_workers=n, thread_name_prefix=_PREFIX))
     return _POOL[2]
 
