@@ -232,8 +232,10 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
     (a_lo, b_lo), (a_hi, b_hi) = cells.min(axis=0), cells.max(axis=0)
     band = np.flatnonzero((p >= a_lo * width - reach) & (p <= (a_hi + 1) * width + reach)
                           & (q >= b_lo * width - reach) & (q <= (b_hi + 1) * width + reach))
-    fb = f[band]
-    depth = _radiological_depth(geo, iso, axes, ui[band], vi[band], t[band], radius_mm)
+    # Keep the band's rows only: the whole body's arrays would stay alive through the depth computation.
+    t, fb, ui, vi, p, q = (x[band] for x in (t, f, ui, vi, p, q))
+    del f
+    depth = _radiological_depth(geo, iso, axes, ui, vi, t, radius_mm)
     amp = (model.depth_dose(depth) * fb**2).astype(np.float32)
     # Lateral profiles: erf differences at the beamlet edges along p and q.
     # The dose of a voxel is its mean over the voxel's width (variance h^2 / 12): a coarse grid does not
@@ -242,7 +244,7 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
     s = (sigma * fb * math.sqrt(2.0)).astype(np.float32)[:, None]
     edges_p = (np.arange(a_lo, a_hi + 2) * width).astype(np.float32)
     edges_q = (np.arange(b_lo, b_hi + 2) * width).astype(np.float32)
-    return BeamView(cells, band, amp, _profile(p[band], edges_p, s), _profile(q[band], edges_q, s),
+    return BeamView(cells, band, amp, _profile(p, edges_p, s), _profile(q, edges_q, s),
                     (int(a_lo), int(b_lo)))
 
 
