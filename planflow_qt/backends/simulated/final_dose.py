@@ -30,6 +30,9 @@ from planflow_qt.backends.simulated.parallel import ordered_map
 
 log = logging.getLogger(__name__)
 
+PARALLEL_ROWS = 500_000
+"""Body voxels up to which the control points' doses are computed on the engine's threads."""
+
 
 def collapsed_cone_dose(geo: DoseGeometry, iso_mm: Sequence[float], control_points: Sequence[ControlPoint],
                         target: np.ndarray, weights: np.ndarray, bath: ScatterBath | None = None) -> np.ndarray:
@@ -53,8 +56,11 @@ def collapsed_cone_dose(geo: DoseGeometry, iso_mm: Sequence[float], control_poin
         view = beam_view(geo, iso, control_points[i], cells[i], radius, density_scaled=True)
         return view.band, view_dose(view, w)
 
-    # Control points on the engine's threads, summed in order: the dose is the same as in one thread.
-    for part in ordered_map(control_point_dose, range(len(control_points))):
+    # Control points on the engine's threads, summed in order: the dose is the same as in one thread. On a
+    # fine grid each view in flight holds about 100 MB, on top of the optimization's influence matrix: there
+    # the control points run one at a time.
+    spread = ordered_map if geo.rows.size <= PARALLEL_ROWS else map
+    for part in spread(control_point_dose, range(len(control_points))):
         if part is not None:
             primary[part[0]] += part[1]
     dose = (bath if bath is not None else ScatterBath(geo))(primary)
