@@ -204,7 +204,7 @@ def _radiological_depth(geo: DoseGeometry, iso: np.ndarray, axes, ub, vb, tb, ra
     shape = (u_ax.size, v_ax.size, t_ax.size)
     idx = []
     for k in range(3):  # voxel coordinates of the fan grid's points, in place (a fine grid has millions)
-        point = np.broadcast_to(iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k]), shape).copy()
+        point = iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k])  # a new array of `shape`
         point -= grid.origin_mm[k]
         point /= h
         idx.append(point.ravel())
