@@ -19,6 +19,7 @@ from pathlib import Path
 from planflow_qt.backends.simulated import SimulatedBackend
 from planflow_qt.engine.events import EventKind, RunEvent
 from planflow_qt.model.files import load_flow
+from planflow_qt.model.planning import DoseStatistic
 from planflow_qt.runner import execute
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,23 @@ def robust_summary(backend: SimulatedBackend, roi: str = "CTV") -> None:
           f"({worst}; {len(values)} scenarios)")
 
 
+def criteria(backend: SimulatedBackend) -> None:
+    """The plan's clinical goals and the DVH metrics a planner reads, to compare before and after a change."""
+    for result in backend.evaluate_goals():
+        goal = result.goal
+        print(f"goal {goal.roi:<14} {goal.type.value:<22} {float(result.value):10.3f}  "
+              f"{'met' if result.met else 'not met'}")
+    names = backend.roi_names()
+    for roi, percent in (("PTV", 98.0), ("PTV", 95.0), ("PTV", 2.0), ("GTV", 50.0)):
+        if roi in names:
+            print(f"metric {roi} D{percent:g} %        {backend.dose_at_volume(roi, volume_percent=percent):10.1f} cGy")
+    for roi in ("Lungs", "Heart", "Esophagus", "SpinalCord"):
+        if roi in names:
+            mean = backend.dose_statistic(roi, DoseStatistic.MEAN)
+            top = backend.dose_statistic(roi, DoseStatistic.MAX)
+            print(f"metric {roi:<14} mean {mean:8.1f} cGy, max {top:8.1f} cGy")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flow", type=Path, default=ROOT / "flows" / "lung_progressive.json")
@@ -93,11 +111,13 @@ def main() -> None:
     parser.add_argument("--grid", type=float, default=5.0)
     parser.add_argument("--impt-flow", type=Path, default=ROOT / "flows" / "impt_robust.json")
     parser.add_argument("--impt-case", default="prostate")
+    parser.add_argument("--no-impt", action="store_true", help="run the photon flow only")
     args = parser.parse_args()
 
-    bench(args.flow, args.case, args.grid, 15.0)
-    print()
-    robust_summary(bench(args.impt_flow, args.impt_case, args.grid, 60.0))
+    criteria(bench(args.flow, args.case, args.grid, 15.0))
+    if not args.no_impt:
+        print()
+        robust_summary(bench(args.impt_flow, args.impt_case, args.grid, 60.0))
     peak = peak_rss_mb()
     print(f"peak memory            {peak:7.0f} MB  (goal < 1024 MB)" if peak else "peak memory: not reported here")
 

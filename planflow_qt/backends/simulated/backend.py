@@ -656,7 +656,8 @@ class SimulatedBackend:
         influence, _ = self._influence(plan)
         if plan.setup.technique is not Technique.IMPT and algorithm is not DoseAlgorithm.PENCIL_BEAM:
             cps = self._arc_points(plan)
-            dose = collapsed_cone_dose(self._geometry(), plan.iso_mm, cps, self._target(plan), plan.weights)
+            dose = collapsed_cone_dose(self._geometry(), plan.iso_mm, cps, self._target(plan), plan.weights,
+                                       self._bath)
             engine = "collapsed-cone (density-scaled kernels)"
         else:
             dose = Problem(influence, [], self._bath_for(plan)).dose(plan.weights)

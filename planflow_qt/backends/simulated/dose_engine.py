@@ -33,6 +33,7 @@ import numpy as np
 from scipy import ndimage, sparse, special
 
 from planflow_qt.backends.simulated.beams import SAD_MM, ControlPoint, beam_frame
+from planflow_qt.backends.simulated.parallel import ordered_map
 from planflow_qt.patients.grid import Grid
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,12 @@ class BeamView:
     lo: tuple[int, int]
 
 
-def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint):
-    """Depth along the beam, divergence factor and collimator coordinates (isocenter plane) of every row."""
+def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, rows: np.ndarray | None = None):
+    """Depth along the beam, divergence factor and collimator coordinates (isocenter plane) of every row
+    (or of these rows)."""
     direction, eu, ev = beam_frame(cp.gantry_deg, cp.couch_deg, geo.position)
-    rel = geo.positions - iso.astype(np.float32)
+    positions = geo.positions if rows is None else geo.positions[rows]
+    rel = positions - iso.astype(np.float32)
     t = rel @ direction.astype(np.float32)
     f = SAD_MM / (SAD_MM + t)
     ui, vi = (rel @ eu.astype(np.float32)) * f, (rel @ ev.astype(np.float32)) * f
@@ -182,9 +185,9 @@ def _projection(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint):
 def beamlet_cells(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, target_rows: np.ndarray) -> np.ndarray:
     """The beamlet cells of a control point covering the target's projection plus the margin, in column
     order."""
-    *_, p, q = _projection(geo, iso, cp)
+    *_, p, q = _projection(geo, iso, cp, target_rows)
     width = geo.model.beamlet_mm
-    cells = _active_beamlets(p[target_rows], q[target_rows], width, geo.model.target_margin_mm)
+    cells = _active_beamlets(p, q, width, geo.model.target_margin_mm)
     return cells[np.lexsort((cells[:, 1], cells[:, 0]))]
 
 
@@ -198,13 +201,22 @@ def _radiological_depth(geo: DoseGeometry, iso: np.ndarray, axes, ub, vb, tb, ra
     t_ax = np.arange(-radius_mm - h, tb.max() + 2 * dt, dt)
     uu, vv, tt = np.meshgrid(u_ax, v_ax, t_ax, indexing="ij", sparse=True)
     scale = (SAD_MM + tt) / SAD_MM
-    pts = [iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k]) for k in range(3)]
-    idx = [(pts[k] - grid.origin_mm[k]) / h for k in range(3)]
     shape = (u_ax.size, v_ax.size, t_ax.size)
-    rho = ndimage.map_coordinates(geo.density, [np.broadcast_to(i, shape).ravel() for i in idx], order=1,
-                                  mode="constant", cval=0.0).reshape(shape)
+    idx = []
+    for k in range(3):  # voxel coordinates of the fan grid's points, in place (a fine grid has millions)
+        point = iso[k] + tt * direction[k] + scale * (uu * eu[k] + vv * ev[k])  # a new array of `shape`
+        point -= grid.origin_mm[k]
+        point /= h
+        idx.append(point.ravel())
+    rho = ndimage.map_coordinates(geo.density, idx, order=1, mode="constant", cval=0.0).reshape(shape)
+    del idx
     stretch = np.sqrt(1.0 + (uu**2 + vv**2) / SAD_MM**2)
-    depth_grid = (np.cumsum(rho, axis=2) - 0.5 * rho) * dt * stretch
+    depth_grid = np.cumsum(rho, axis=2)
+    rho *= 0.5
+    depth_grid -= rho
+    del rho
+    depth_grid *= dt
+    depth_grid = depth_grid * stretch  # float64, as the density's float32 times the float64 stretch
     return ndimage.map_coordinates(depth_grid, [(ub - u_ax[0]) / h, (vb - v_ax[0]) / h, (tb - t_ax[0]) / dt],
                                    order=1, mode="nearest")
 
@@ -220,8 +232,10 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
     (a_lo, b_lo), (a_hi, b_hi) = cells.min(axis=0), cells.max(axis=0)
     band = np.flatnonzero((p >= a_lo * width - reach) & (p <= (a_hi + 1) * width + reach)
                           & (q >= b_lo * width - reach) & (q <= (b_hi + 1) * width + reach))
-    fb = f[band]
-    depth = _radiological_depth(geo, iso, axes, ui[band], vi[band], t[band], radius_mm)
+    # Keep the band's rows only: the whole body's arrays would stay alive through the depth computation.
+    t, fb, ui, vi, p, q = (x[band] for x in (t, f, ui, vi, p, q))
+    del f
+    depth = _radiological_depth(geo, iso, axes, ui, vi, t, radius_mm)
     amp = (model.depth_dose(depth) * fb**2).astype(np.float32)
     # Lateral profiles: erf differences at the beamlet edges along p and q.
     # The dose of a voxel is its mean over the voxel's width (variance h^2 / 12): a coarse grid does not
@@ -230,10 +244,20 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
     s = (sigma * fb * math.sqrt(2.0)).astype(np.float32)[:, None]
     edges_p = (np.arange(a_lo, a_hi + 2) * width).astype(np.float32)
     edges_q = (np.arange(b_lo, b_hi + 2) * width).astype(np.float32)
-    ep = special.erf((p[band][:, None] - edges_p) / s)
-    eq = special.erf((q[band][:, None] - edges_q) / s)
-    return BeamView(cells, band, amp, 0.5 * (ep[:, :-1] - ep[:, 1:]), 0.5 * (eq[:, :-1] - eq[:, 1:]),
+    return BeamView(cells, band, amp, _profile(p, edges_p, s), _profile(q, edges_q, s),
                     (int(a_lo), int(b_lo)))
+
+
+def _profile(x: np.ndarray, edges: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """0.5 (erf((x - e_k) / s) - erf((x - e_k+1) / s)) for each pair of neighbouring edges, computed in place
+    (a fine grid's band holds a million voxels: each temporary is tens of MB)."""
+    e = x[:, None] - edges
+    e /= s
+    special.erf(e, out=e)
+    profile = e[:, :-1] - e[:, 1:]
+    del e
+    profile *= 0.5
+    return profile
 
 
 def _columns(view: BeamView, cutoff: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -244,7 +268,7 @@ def _columns(view: BeamView, cutoff: float) -> Iterator[tuple[np.ndarray, np.nda
         bs = cells[cells[:, 0] == a, 1] - b_lo
         col = view.lp[:, a - a_lo]
         sel = np.flatnonzero(col > 1e-4)
-        vals = (view.amp[sel] * col[sel])[:, None] * view.lq[sel][:, bs]
+        vals = (view.amp[sel] * col[sel])[:, None] * view.lq[np.ix_(sel, bs)]
         keep = vals >= cutoff * vals.max(axis=0)
         for j in range(bs.size):
             hit = keep[:, j]
@@ -268,12 +292,17 @@ def build_influence(geo: DoseGeometry, iso_mm: Sequence[float], control_points: 
     radius = geo.radius_mm(iso)
     arcs = tuple(dict.fromkeys(cp.arc for cp in control_points))
     indices, data, counts, beamlet_arc = [], [], [], []
-    for cp in control_points:
-        arc = arcs.index(cp.arc)
+
+    def columns(cp: ControlPoint) -> list[tuple[np.ndarray, np.ndarray]]:
         view = beam_view(geo, iso, cp, beamlet_cells(geo, iso, cp, target_rows), radius)
-        for rows, vals in _columns(view, geo.model.cutoff):
-            indices.append(rows.astype(np.int32))
-            data.append(vals.astype(np.float32))
+        return [(rows.astype(np.int32), vals.astype(np.float32)) for rows, vals in _columns(view, geo.model.cutoff)]
+
+    # Control points on the engine's threads, joined in order: the matrix is the same as in one thread.
+    for cp, pieces in zip(control_points, ordered_map(columns, control_points), strict=True):
+        arc = arcs.index(cp.arc)
+        for rows, vals in pieces:
+            indices.append(rows)
+            data.append(vals)
             counts.append(rows.size)
             beamlet_arc.append(arc)
     indptr = np.concatenate([[0], np.cumsum(counts)])
@@ -351,11 +380,17 @@ class ScatterBath:
         full = np.zeros(nx * ny * nz, dtype=np.float32)
         full[self.rows] = rows_dose * self.weight
         total = np.zeros(self.rows.size, dtype=np.float32)
-        for fraction, (gx, gy, gz) in self.kernels:
+
+        def blur(kernel: tuple[float, list[np.ndarray]]) -> np.ndarray:
+            gx, gy, gz = kernel[1]
             out = (gx @ full.reshape(nx, ny * nz)).reshape(nx, ny, nz)
             out = gy @ out
             out = out @ gz
-            total += fraction * out.ravel()[self.rows]
+            return out.ravel()[self.rows]
+
+        # The blurs on the engine's threads (BLAS in one thread each), summed in order.
+        for (fraction, _), blurred in zip(self.kernels, ordered_map(blur, self.kernels), strict=True):
+            total += fraction * blurred
         return self.weight * total
 
     def __call__(self, rows_dose: np.ndarray) -> np.ndarray:

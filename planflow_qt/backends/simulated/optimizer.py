@@ -4,7 +4,8 @@ The dose of the rows is `bath(D @ w)`; the gradient is `D.T @ bath(grad_dose)` (
 with `D.T` kept as its own CSR matrix. Functions restricted to some beams see the dose of those beams only.
 Like RayStation's default AutoScaleToPrescription, the dose can be scaled during the optimization so the
 prescription holds: the objective then judges the shape of the dose, not its level.
-BLAS and OpenMP threads are pinned to one: with two cores, competing threads made rounds 3-4x slower.
+BLAS and OpenMP threads are pinned to one: with two cores, competing threads made rounds 3-4x slower. The
+mat-vecs run by row blocks on the engine's own threads (`parallel`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from planflow_qt.backends.simulated.dose_engine import Influence, ScatterBath
 from planflow_qt.backends.simulated.objectives import Term
+from planflow_qt.backends.simulated.parallel import matvec
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +110,14 @@ class Problem:
 
     def _dose(self, group: _Group, weights: np.ndarray) -> np.ndarray:
         w = weights if group.columns is None else weights[group.columns]
-        dose = group.matrix @ w.astype(np.float32, copy=False)
+        dose = matvec(group.matrix, w.astype(np.float32, copy=False))
         return self.bath(dose) if self.bath is not None else dose
 
     def _back(self, group: _Group, grad_dose: np.ndarray) -> np.ndarray:
         grad_dose = grad_dose.astype(np.float32)
         if self.bath is not None:
             grad_dose = self.bath(grad_dose)
-        return group.transposed @ grad_dose
+        return matvec(group.transposed, grad_dose)
 
     def dose(self, weights: np.ndarray) -> np.ndarray:
         """Dose of the rows (cGy) from all beamlets, not auto-scaled."""
