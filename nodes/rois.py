@@ -69,6 +69,12 @@ class _CreatesRoi(NodeType):
     def created_roi(cls, params: NewRoiParams) -> str:
         return params.name
 
+    @classmethod
+    def _created(cls, ctx, params: NewRoiParams) -> dict[str, str]:
+        """The ROI just made in the case is the flow's ROI of that name: the node's output."""
+        ctx.register_roi(params.name, params.name)
+        return {"roi": params.name}
+
 
 class AlgebraParams(NewRoiParams):
     a: RoiOperand = Field(default_factory=RoiOperand, description="Operand A: margin, further ROIs")
@@ -101,8 +107,7 @@ class RoiAlgebra(_CreatesRoi):
         operation = params.operation if b is not None else BooleanOperation.NONE
         ctx.backend.create_roi_algebra(params.name, a, b, operation, params.result_margin,
                                        params.roi_type, params.color)
-        ctx.register_roi(params.name, params.name)
-        return {"roi": params.name}
+        return cls._created(ctx, params)
 
 
 def _operand(ctx, operand: RoiOperand, wired: str) -> RoiOperand:
@@ -132,8 +137,7 @@ class RoiMarginNode(_CreatesRoi):
     def run(cls, ctx, params: MarginParams, inputs):
         ctx.backend.create_roi_margin(params.name, ctx.case_roi(inputs["roi"]), params.margin,
                                       params.roi_type, params.color)
-        ctx.register_roi(params.name, params.name)
-        return {"roi": params.name}
+        return cls._created(ctx, params)
 
 
 class RingParams(NewRoiParams):
@@ -165,8 +169,7 @@ class RoiRing(_CreatesRoi):
     def run(cls, ctx, params: RingParams, inputs):
         ctx.backend.create_roi_wall(params.name, ctx.case_roi(inputs["roi"]), params.outward_cm,
                                     params.inward_cm, params.roi_type, params.color)
-        ctx.register_roi(params.name, params.name)
-        return {"roi": params.name}
+        return cls._created(ctx, params)
 
 
 class FromDoseParams(NewRoiParams):
@@ -190,5 +193,4 @@ class RoiFromDose(_CreatesRoi):
     @classmethod
     def run(cls, ctx, params: FromDoseParams, inputs):
         ctx.backend.create_roi_from_dose(params.name, params.threshold_cgy, params.roi_type, params.color)
-        ctx.register_roi(params.name, params.name)
-        return {"roi": params.name}
+        return cls._created(ctx, params)

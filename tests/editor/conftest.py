@@ -80,6 +80,22 @@ def window(make_window):
 
 
 @pytest.fixture
+def run_example(window, qtbot):
+    """`run_example(name, case)`: open the example flow `name`, run it on the simulated `case` at 10 mm to its end
+    and return the run panel."""
+
+    def run(name: str, case: str = "lung"):
+        assert window.open(FLOWS / name)
+        panel = window.run_panel
+        panel.choose_simulated(case, 10.0)
+        assert panel.start()
+        qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+        return panel
+
+    return run
+
+
+@pytest.fixture
 def lung(window):
     """A window with the lung progressive example open."""
     assert window.open(FLOWS / "lung_progressive.json")

@@ -89,12 +89,8 @@ def test_raystation_is_offered_only_when_bound(make_window):
     assert not bound.run_panel.case_combo.isEnabled() and not bound.run_panel.grid_spin.isEnabled()
 
 
-def test_impt_robust_flow_runs_from_the_run_panel(window, qtbot):
-    assert window.open(FLOWS / "impt_robust.json")
-    panel = window.run_panel
-    panel.choose_simulated("prostate", 10.0)
-    assert panel.start()
-    qtbot.waitUntil(lambda: not panel.running, timeout=180_000)
+def test_impt_robust_flow_runs_from_the_run_panel(window, run_example):
+    panel = run_example("impt_robust.json", "prostate")
     outcome = panel.outcome
     assert outcome.result.status == "completed", outcome.result.error
     assert outcome.result.rounds >= 1

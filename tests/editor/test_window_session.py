@@ -36,12 +36,8 @@ def test_quitting_during_a_run_asks_first_and_edits_during_the_run_are_flagged(w
     assert not panel.running
 
 
-def test_opening_another_flow_clears_the_last_run(window, qtbot):
-    assert window.open(FLOWS / "lung_single_pass.json")
-    panel = window.run_panel
-    panel.choose_simulated("lung", 10.0)
-    assert panel.start()
-    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+def test_opening_another_flow_clears_the_last_run(window, run_example):
+    panel = run_example("lung_single_pass.json")
     assert panel.metrics.columns and panel.report_button.isEnabled()
     assert "Optimize" in panel.log_view.toPlainText() or "optimize" in panel.log_view.toPlainText()
     assert window.open(FLOWS / "esophagus_vmat.json")
