@@ -27,6 +27,13 @@ def _params(node: Node, node_type: type[NodeType] | None) -> Any | None:
         return None
 
 
+def roi_label(node: Node, node_type: type[NodeType] | None) -> str | None:
+    """The flow name of the ROI the node gives (a matched or created ROI), None when it gives none or its
+    parameters are invalid."""
+    params = _params(node, node_type)
+    return node_type.roi_label(params) if params is not None else None
+
+
 def wired_rois(flow: Flow, registry: Registry) -> dict[str, dict[str, str]]:
     """The flow names of the ROIs wired into each node: node id -> input name -> ROI name."""
     nodes = {node.id: node for node in flow.nodes}
@@ -41,8 +48,7 @@ def wired_rois(flow: Flow, registry: Registry) -> dict[str, dict[str, str]]:
         if port is None or port.type is not PortType.ROI:
             continue
         if source.id not in labels:
-            params = _params(source, source_type)
-            labels[source.id] = source_type.roi_label(params) if params is not None else None
+            labels[source.id] = roi_label(source, source_type)
         if labels[source.id]:
             result.setdefault(target.id, {})[edge.dst[1]] = labels[source.id]
     return result

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import ValidationError
 from Qt import QtCore, QtGui, QtWidgets
 
 from planflow_qt.backends.base import Backend
-from planflow_qt.catalog.describe import node_title
+from planflow_qt.catalog.describe import node_title, roi_label
 from planflow_qt.catalog.registry import Registry, default_registry
 from planflow_qt.editor.dvh_plot import DvhPlot
 from planflow_qt.editor.run_worker import RunWorker
@@ -409,16 +408,8 @@ class RunPanel(QtWidgets.QWidget):
 def flow_rois(flow: Flow, registry: Registry) -> list[str]:
     """ROI names the flow works with (matched and created, as each node type names the ROI it gives), in flow
     order: what the DVH plot shows."""
-    names = []
-    for node in flow.nodes:
-        node_type = registry.get(node.type)
-        try:
-            label = node_type.roi_label(node_type.spec.params.model_validate(node.params)) if node_type else None
-        except ValidationError:
-            label = None
-        if label:
-            names.append(label)
-    return list(dict.fromkeys(names))
+    labels = (roi_label(node, registry.get(node.type)) for node in flow.nodes)
+    return list(dict.fromkeys(label for label in labels if label))
 
 
 def _safe(name: str) -> str:
