@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ from planflow_qt.study.table import compare_variants
 from planflow_qt.study.worker import PatientTask, result_name
 
 log = logging.getLogger(__name__)
+
+INFLUENCE_FOLDER = "influence-cache"
+"""Where a study's local workers share each patient's influence matrices; removed when the study ends."""
 
 
 @dataclass
@@ -103,6 +106,8 @@ def _run_missing(tasks: list[PatientTask], results: dict[str, dict[str, Any]], r
         else:
             results[task.name] = loaded
     log.info("%d result(s) reused, %d to compute", len(tasks) - len(missing), len(missing))
+    if scheduler is None:  # local workers share the patients' influence matrices (Dask workers may be remote)
+        missing = [replace(t, influence_dir=str(results_dir.parent / INFLUENCE_FOLDER)) for t in missing]
     with _progress(show_progress) as progress:
         bar = progress.add_task("", total=len(missing))
         for task, result, keep in run_tasks(missing, jobs, scheduler):
@@ -183,5 +188,6 @@ def _run(spec: StudySpec, out: Path, flows_a: list[Variant], flow_b: Variant, jo
                       for k, m in matched.items()}
     study = StudyResult(spec, out, flows_a, flow_b, results, tables, computed, len(tasks) - computed, failed,
                         matched, matched_tables)
+    shutil.rmtree(out / INFLUENCE_FOLDER, ignore_errors=True)
     write_outputs(study)
     return study

@@ -29,7 +29,8 @@ def result_name(variant: str, seed: int) -> str:
 @dataclass(frozen=True)
 class PatientTask:
     """A flow variant (its JSON text) on the patient drawn by `seed` of `case` at `grid_mm`, or on the DICOM
-    patient in `patient_dir` (then `seed` is its number in the study)."""
+    patient in `patient_dir` (then `seed` is its number in the study). With `influence_dir`, influence
+    matrices are shared there with the other runs of the same patient (`InfluenceStore`)."""
 
     variant: str
     flow_text: str
@@ -37,6 +38,7 @@ class PatientTask:
     grid_mm: float
     seed: int
     patient_dir: str = ""
+    influence_dir: str = ""
 
     @property
     def name(self) -> str:
@@ -58,6 +60,7 @@ def run_patient(task: PatientTask) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     from planflow_qt.backends.simulated import SimulatedBackend
+    from planflow_qt.backends.simulated.influence_store import InfluenceStore
     from planflow_qt.model.files import flow_from_data, parse_json_text
     from planflow_qt.runner import execute
 
@@ -68,11 +71,15 @@ def run_patient(task: PatientTask) -> dict[str, Any]:
         # one BLAS thread per worker: parallel patients, not parallel matrix products, fill the cores
         with threadpool_limits(limits=1):
             flow = flow_from_data(parse_json_text(task.flow_text, task.name), task.name)
+            store = InfluenceStore(task.influence_dir) if task.influence_dir else None
             if task.patient_dir:
-                backend = SimulatedBackend(patient=dicom_patient(task.patient_dir, task.grid_mm))
+                backend = SimulatedBackend(patient=dicom_patient(task.patient_dir, task.grid_mm),
+                                           influence_store=store)
                 case = backend.patient.label
             else:
-                backend, case = SimulatedBackend(case=task.case, grid_mm=task.grid_mm, seed=task.seed), task.case
+                backend = SimulatedBackend(case=task.case, grid_mm=task.grid_mm, seed=task.seed,
+                                           influence_store=store)
+                case = task.case
             outcome = execute(flow, backend, None, case=case)
         summary = outcome.summary
         result.update(status=outcome.result.status, error=outcome.result.error or "",

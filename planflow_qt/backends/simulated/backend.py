@@ -37,6 +37,7 @@ from planflow_qt.backends.simulated.dose_engine import (
     cached_influence,
 )
 from planflow_qt.backends.simulated.final_dose import collapsed_cone_dose
+from planflow_qt.backends.simulated.influence_store import InfluenceStore, influence_key
 from planflow_qt.backends.simulated.objectives import Term, fall_off_term
 from planflow_qt.backends.simulated.optimizer import AutoScale, Problem, optimize
 from planflow_qt.backends.simulated.robust import RobustProblem
@@ -106,7 +107,8 @@ class SimulatedBackend:
     `case`, `grid_mm` (2.5-10) and `seed` choose the phantom (a seed draws a new patient of that site;
     `params` sets it explicitly); `patient` replaces the phantom (see `from_folder` for a DICOM patient);
     `cp_spacing_deg` is the widest gantry step between the control points of
-    an arc; `model` holds the beam model's constants. Beyond the protocol, reports read `patient`,
+    an arc; `model` holds the beam model's constants; `influence_store` shares influence matrices with other
+    processes running the same patient (a study's workers). Beyond the protocol, reports read `patient`,
     `dose_grid()`, `roi_mask()`, `case_info()`, `saves` and `last_influence`.
     """
 
@@ -116,7 +118,8 @@ class SimulatedBackend:
 
     def __init__(self, case: str = "lung", grid_mm: float = 5.0, seed: int | None = None,
                  params: CaseParams | None = None, cp_spacing_deg: float = 12.0,
-                 model: BeamModel | None = None, patient: Patient | None = None):
+                 model: BeamModel | None = None, patient: Patient | None = None,
+                 influence_store: InfluenceStore | None = None):
         if patient is None:
             try:
                 patient = make_case(case, grid_mm=grid_mm, seed=seed, params=params)
@@ -125,6 +128,7 @@ class SimulatedBackend:
         self.patient: Patient = patient
         self.model = model or BeamModel()
         self.cp_spacing_deg = cp_spacing_deg
+        self.influence_store = influence_store
         self._rois: dict[str, np.ndarray] = dict(self.patient.rois)
         self._roi_info: dict[str, tuple[str, str]] = {n: (t, "") for n, t in self.patient.roi_types.items()}
         self._roi_version: dict[str, int] = dict.fromkeys(self._rois, 0)
@@ -465,9 +469,12 @@ class SimulatedBackend:
         cps = self._arc_points(plan)
 
         def build() -> Influence:
-            influence = build_influence(geo, plan.iso_mm, cps, target)
             if settings == BeamSettings():
-                return influence
+                if self.influence_store is None:
+                    return build_influence(geo, plan.iso_mm, cps, target)
+                return self.influence_store.fetch(influence_key(geo, plan.iso_mm, cps, target),
+                                                  lambda: build_influence(geo, plan.iso_mm, cps, target))
+            influence = build_influence(geo, plan.iso_mm, cps, target)
             self._open[key] = beam_limits.open_beamlets(geo, plan.iso_mm, cps, target, settings, protected)
             log.info("beam settings: %d of %d beamlets open", int(self._open[key].sum()), influence.n_beamlets)
             return beam_limits.close_beamlets(influence, self._open[key])
