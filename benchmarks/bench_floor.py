@@ -12,6 +12,7 @@ prints its evaluations and time against the floor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -122,10 +123,8 @@ def main() -> None:
 
     backend_module.optimize = first_optimization
     backend = SimulatedBackend(case=args.case, grid_mm=args.grid)
-    try:
+    with contextlib.suppress(_Stop):
         execute(load_flow(FLOW), backend, None, case=args.case)
-    except _Stop:
-        pass
 
 
 if __name__ == "__main__":
