@@ -35,8 +35,9 @@ class _Stop(BaseException):
 
 
 def median_ms(work, repeat: int = 9) -> float:
-    """Median wall time of `work()` in ms (the first call warms caches and is not counted)."""
-    work()
+    """Median wall time of `work()` in ms; the first calls warm the caches and wake the threads, uncounted."""
+    for _ in range(3):
+        work()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
