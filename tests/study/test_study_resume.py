@@ -84,10 +84,10 @@ def test_fresh_discards_results(small_flows, tmp_path, counted):
 def test_failed_patient_is_recorded_and_study_goes_on(small_flows, tmp_path, monkeypatch):
     real = simulated.SimulatedBackend
 
-    def backend(case, grid_mm, seed):
+    def backend(case, grid_mm, seed, **options):
         if seed == 1:
             raise ValueError("phantom has no lungs")
-        return real(case=case, grid_mm=grid_mm, seed=seed)
+        return real(case=case, grid_mm=grid_mm, seed=seed, **options)
 
     monkeypatch.setattr(simulated, "SimulatedBackend", backend)
     study = run_study(StudySpec(*small_flows, case="lung", grid_mm=10.0, cohort=2, seed=0), tmp_path)
