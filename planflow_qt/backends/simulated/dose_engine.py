@@ -248,15 +248,32 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
                     (int(a_lo), int(b_lo)))
 
 
+ERF_SATURATED = np.float32(4.0)
+"""In float32, erf(z) rounds to exactly +-1 from |z| = 3.92 on: beyond this it is not computed."""
+PROFILE_BLOCK = 32_768
+"""Voxels per block of a lateral profile."""
+
+
 def _profile(x: np.ndarray, edges: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """0.5 (erf((x - e_k) / s) - erf((x - e_k+1) / s)) for each pair of neighbouring edges, computed in place
-    (a fine grid's band holds a million voxels: each temporary is tens of MB)."""
-    e = x[:, None] - edges
-    e /= s
-    special.erf(e, out=e)
-    profile = e[:, :-1] - e[:, 1:]
-    del e
-    profile *= 0.5
+    """0.5 (erf((x - e_k) / s) - erf((x - e_k+1) / s)) for each pair of neighbouring edges.
+
+    Two thirds of the voxel-edge pairs lie more than four sigma apart, where the float32 erf is exactly
+    +-1: only the others are computed, which gives the same numbers in about half the time. The voxels go
+    by blocks, so the temporaries stay small (a fine grid's band holds a million voxels).
+    """
+    profile = np.empty((x.size, edges.size - 1), dtype=np.result_type(x, edges, s))
+    for start in range(0, x.size, PROFILE_BLOCK):
+        stop = start + PROFILE_BLOCK
+        e = x[start:stop, None] - edges
+        e /= s[start:stop]
+        near = np.abs(e) < ERF_SATURATED
+        values = e[near]
+        special.erf(values, out=values)
+        np.sign(e, out=e)
+        e[near] = values
+        block = profile[start:stop]
+        np.subtract(e[:, :-1], e[:, 1:], out=block)
+        block *= 0.5
     return profile
 
 
