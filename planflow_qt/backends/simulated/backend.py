@@ -468,13 +468,15 @@ class SimulatedBackend:
                None if protected is None else hashlib.sha1(np.packbits(protected).tobytes()).hexdigest())
         cps = self._arc_points(plan)
 
+        def every_beamlet() -> Influence:
+            return build_influence(geo, plan.iso_mm, cps, target)
+
         def build() -> Influence:
             if settings == BeamSettings():
                 if self.influence_store is None:
-                    return build_influence(geo, plan.iso_mm, cps, target)
-                return self.influence_store.fetch(influence_key(geo, plan.iso_mm, cps, target),
-                                                  lambda: build_influence(geo, plan.iso_mm, cps, target))
-            influence = build_influence(geo, plan.iso_mm, cps, target)
+                    return every_beamlet()
+                return self.influence_store.fetch(influence_key(geo, plan.iso_mm, cps, target), every_beamlet)
+            influence = every_beamlet()
             self._open[key] = beam_limits.open_beamlets(geo, plan.iso_mm, cps, target, settings, protected)
             log.info("beam settings: %d of %d beamlets open", int(self._open[key].sum()), influence.n_beamlets)
             return beam_limits.close_beamlets(influence, self._open[key])
