@@ -249,7 +249,7 @@ def beam_view(geo: DoseGeometry, iso: np.ndarray, cp: ControlPoint, cells: np.nd
 
 
 ERF_SATURATED = np.float32(4.0)
-"""In float32, erf(z) rounds to exactly +-1 from |z| = 3.92 on: beyond this it is not computed."""
+"""In float32, erf(z) rounds to exactly +-1 from |z| = 3.92 on: beyond 4 it is not computed (float32 only)."""
 PROFILE_BLOCK = 32_768
 """Voxels per block of a lateral profile."""
 
@@ -257,16 +257,17 @@ PROFILE_BLOCK = 32_768
 def _profile(x: np.ndarray, edges: np.ndarray, s: np.ndarray) -> np.ndarray:
     """0.5 (erf((x - e_k) / s) - erf((x - e_k+1) / s)) for each pair of neighbouring edges.
 
-    Two thirds of the voxel-edge pairs lie more than four sigma apart, where the float32 erf is exactly
-    +-1: only the others are computed, which gives the same numbers in about half the time. The voxels go
-    by blocks, so the temporaries stay small (a fine grid's band holds a million voxels).
+    For two thirds of the voxel-edge pairs the erf's argument is beyond 4 (5.7 sigma), where the float32
+    erf is exactly +-1: only the others are computed, which gives the same numbers in about half the time.
+    The voxels go by blocks, so the temporaries stay small (a fine grid's band holds a million voxels).
     """
     profile = np.empty((x.size, edges.size - 1), dtype=np.result_type(x, edges, s))
+    cut = ERF_SATURATED if profile.dtype == np.float32 else np.inf
     for start in range(0, x.size, PROFILE_BLOCK):
         stop = start + PROFILE_BLOCK
         e = x[start:stop, None] - edges
         e /= s[start:stop]
-        near = np.abs(e) < ERF_SATURATED
+        near = np.abs(e) < cut
         values = e[near]
         special.erf(values, out=values)
         np.sign(e, out=e)

@@ -24,3 +24,11 @@ def test_profiles_equal_the_erf_of_every_voxel_and_edge(monkeypatch):
     profile = dose_engine._profile(x, edges, s)
     assert profile.dtype == np.float32 and np.array_equal(profile, expected)
     assert 0.3 < (np.abs((x[:, None] - edges) / s) >= dose_engine.ERF_SATURATED).mean() < 0.9  # both paths used
+
+
+def test_float64_profiles_compute_every_erf():
+    x = np.array([0.0, 4.5], dtype=np.float64)  # arguments of 4.5 and 5, where the float64 erf is below 1
+    edges = np.array([-5.0, 0.0, 5.0])
+    s = np.ones((2, 1))
+    e = special.erf((x[:, None] - edges) / s)
+    assert np.array_equal(dose_engine._profile(x, edges, s), (e[:, :-1] - e[:, 1:]) * 0.5)
