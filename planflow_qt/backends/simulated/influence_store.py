@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 FORMAT = b"planflow-influence-1"
 DEFAULT_MAX_BYTES = 4 * 1024**3
 """Four GiB: sixteen patients at 2.5 mm, a hundred at 5 mm."""
+STALE_SECONDS = 600
+"""A temporary file untouched this long was left by a writer that died: it is removed."""
 
 
 @cache
@@ -127,7 +129,12 @@ class InfluenceStore:
 
     def _trim(self, keep: Path) -> None:
         """Remove the least recently used matrices while the folder holds more than `max_bytes`; `keep` (the
-        matrix just written, which the patient's next runs need) stays even when it alone is larger."""
+        matrix just written, which the patient's next runs need) stays even when it alone is larger. Temporary
+        files of writers that died are removed too."""
+        for path in self.folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - path.stat().st_mtime > STALE_SECONDS:
+                    path.unlink()
         files = []
         for path in self.folder.glob("*.npz"):
             with contextlib.suppress(OSError):

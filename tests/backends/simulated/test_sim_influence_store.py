@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
 import time
 from collections import OrderedDict
 
@@ -15,7 +17,7 @@ from planflow_qt.backends.simulated import SimulatedBackend, dose_engine
 from planflow_qt.backends.simulated import backend as backend_module
 from planflow_qt.backends.simulated.beams import ControlPoint
 from planflow_qt.backends.simulated.dose_engine import Influence
-from planflow_qt.backends.simulated.influence_store import InfluenceStore, influence_key
+from planflow_qt.backends.simulated.influence_store import STALE_SECONDS, InfluenceStore, influence_key
 from planflow_qt.model.files import load_flow
 from planflow_qt.runner import execute
 from planflow_qt.study import execution
@@ -139,3 +141,48 @@ def test_a_studys_runs_share_one_matrix_per_patient_and_leave_no_cache(small_flo
     assert study.computed == 6 and not study.failed  # A, B and B iteration-matched, per patient
     assert len(builds) == 2, "one influence matrix per patient"
     assert not (tmp_path / "study" / INFLUENCE_FOLDER).exists()
+
+
+def _write_forever(folder: str, key: str) -> None:
+    store = InfluenceStore(folder)
+    influence = _small_influence(0, n=200_000)
+    while True:
+        store.write(key, influence)
+
+
+def test_a_writer_killed_mid_save_leaves_a_whole_file_or_none(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    writer = context.Process(target=_write_forever, args=(str(tmp_path), "cut"))
+    writer.start()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".cut.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(writer.pid, signal.SIGKILL)  # in the middle of a save
+    writer.join()
+    store = InfluenceStore(tmp_path)
+    assert not (tmp_path / "cut.npz").exists() or store.read("cut").n_beamlets == 50
+    (stray,) = tmp_path.glob(".cut.*.tmp")
+    old = time.time() - 2 * STALE_SECONDS
+    os.utime(stray, (old, old))
+    store.write("next", _small_influence(1))
+    assert not stray.exists(), "the dead writer's temporary file is left behind"
+
+
+def test_concurrent_writers_and_a_reader_see_whole_files_only(tmp_path, caplog):
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_forever, args=(str(tmp_path), "shared")) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    store, reads = InfluenceStore(tmp_path), 0
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            influence = store.read("shared")
+            if influence is not None:
+                assert influence.n_beamlets == 50 and influence.matrix.nnz > 0
+                reads += 1
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.join()
+    assert reads > 0 and "cannot be read" not in caplog.text
