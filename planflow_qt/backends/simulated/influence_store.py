@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+import planflow_qt
 from planflow_qt.backends.simulated import beams, dose_engine
 from planflow_qt.backends.simulated.beams import ControlPoint
 from planflow_qt.backends.simulated.dose_engine import DoseGeometry, Influence
@@ -43,10 +44,14 @@ STALE_SECONDS = 600
 
 @cache
 def _engine_digest() -> bytes:
-    """The source of the modules that make a matrix: a changed engine never reads an old matrix."""
+    """The source of the modules that make a matrix: a changed engine never reads an old matrix. Where the
+    source cannot be read (a frozen install), the package's version stands for it."""
     digest = hashlib.sha256(FORMAT)
     for module in (dose_engine, beams):
-        digest.update(Path(module.__file__).read_bytes())
+        try:
+            digest.update(Path(module.__file__).read_bytes())
+        except (OSError, TypeError):
+            digest.update(f"{module.__name__} {planflow_qt.__version__}".encode())
     return digest.digest()
 
 
